@@ -1,0 +1,1067 @@
+//! The Unisphere REST surface: one dispatcher over path segments, so that
+//! every API version prefix, the `private/` forms and metrics by path
+//! template are handled in one place. Requests become calls on the model;
+//! answers are rendered by `render` in the shape of the path's version.
+
+use super::Sim;
+use super::model::{Array, HostIoLimit, NewStorageGroup, SimError, SimResult};
+use super::render;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// API versions served under `/univmax/restapi/{ver}/`.
+pub const VERSIONS: &[u32] = &[84, 90, 91, 92, 100, 101, 102, 103, 104, 110];
+
+type Query = BTreeMap<String, String>;
+
+/// What one route produced: status and body, or a refusal.
+pub(crate) type Answer = SimResult<(StatusCode, Value)>;
+
+fn ok(v: Value) -> Answer {
+    Ok((StatusCode::OK, v))
+}
+
+pub fn error_response(status: u16, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (code, axum::Json(json!({ "message": message }))).into_response()
+}
+
+fn parse_query(uri: &Uri) -> Query {
+    let mut q = Query::new();
+    if let Some(s) = uri.query() {
+        for (k, v) in form_urlencoded::parse(s.as_bytes()) {
+            q.insert(k.into_owned(), v.into_owned());
+        }
+    }
+    q
+}
+
+/// Entry point for everything under `/univmax/restapi/`.
+pub async fn handle(
+    sim: Arc<Sim>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    if !sim.authorized(&headers) {
+        sim.metrics.record(method.as_str(), "(unauthorized)", 401);
+        return error_response(
+            401,
+            "Unauthorized: the user name or password is wrong (HTTP Basic authentication is required)",
+        );
+    }
+    if let Some(resp) = sim.inject_faults(&method, &path, &body).await {
+        return resp;
+    }
+    let query = parse_query(&uri);
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                sim.metrics.record(method.as_str(), "(bad json)", 400);
+                return error_response(400, &format!("The request body is not valid JSON: {e}"));
+            }
+        }
+    };
+    let rest = path.trim_start_matches("/univmax/restapi").trim_matches('/');
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let (template, answer) = route(&sim, &method, &segs, &query, &body).await;
+    let status = match &answer {
+        Ok((s, _)) => s.as_u16(),
+        Err(e) => e.status,
+    };
+    sim.metrics.record(method.as_str(), &template, status);
+    match answer {
+        Ok((s, _)) if s == StatusCode::NO_CONTENT => (s, ()).into_response(),
+        Ok((s, v)) => (s, axum::Json(v)).into_response(),
+        Err(e) => {
+            tracing::debug!(status = e.status, message = %e.message, %method, %path, "refused");
+            error_response(e.status, &e.message)
+        }
+    }
+}
+
+fn not_found_route(method: &Method, segs: &[&str]) -> SimError {
+    SimError::not_found(format!(
+        "No such resource: {method} /univmax/restapi/{}",
+        segs.join("/")
+    ))
+}
+
+fn method_not_allowed(method: &Method) -> SimError {
+    SimError {
+        status: 405,
+        message: format!("Method {method} is not allowed on this resource"),
+    }
+}
+
+async fn route(
+    sim: &Arc<Sim>,
+    method: &Method,
+    segs: &[&str],
+    q: &Query,
+    body: &Value,
+) -> (String, Answer) {
+    // unversioned paths
+    match segs {
+        ["version"] if method == Method::GET => {
+            return ("/version".into(), ok(sim.version_body()));
+        }
+        ["common", "Iterator", id, "page"] => {
+            return (
+                "/common/Iterator/{id}/page".into(),
+                sim.iterator_page(id, q),
+            );
+        }
+        ["common", "Iterator", id] if method == Method::DELETE => {
+            return ("/common/Iterator/{id}".into(), sim.iterator_delete(id));
+        }
+        _ => {}
+    }
+    let (private, segs) = match segs {
+        ["private", rest @ ..] => (true, rest),
+        _ => (false, segs),
+    };
+    let Some((ver_s, rest)) = segs.split_first() else {
+        return ("(unknown)".into(), Err(not_found_route(method, segs)));
+    };
+    let ver: u32 = match ver_s.parse() {
+        Ok(v) if VERSIONS.contains(&v) => v,
+        _ => {
+            return (
+                "(unknown)".into(),
+                Err(SimError::not_found(format!(
+                    "API version '{ver_s}' is not supported; supported versions are {}",
+                    VERSIONS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                ))),
+            );
+        }
+    };
+    let mut t = String::from(if private { "/private/{ver}" } else { "/{ver}" });
+    let ans = route_versioned(sim, method, ver, private, rest, q, body, &mut t).await;
+    (t, ans)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn route_versioned(
+    sim: &Arc<Sim>,
+    m: &Method,
+    ver: u32,
+    private: bool,
+    segs: &[&str],
+    q: &Query,
+    body: &Value,
+    t: &mut String,
+) -> Answer {
+    let get = *m == Method::GET;
+    match segs {
+        ["version"] | ["system", "version"] => {
+            t.push_str("/system/version");
+            ok(sim.version_body())
+        }
+        ["common", "Iterator", id, "page"] => {
+            t.push_str("/common/Iterator/{id}/page");
+            sim.iterator_page(id, q)
+        }
+        ["common", "Iterator", id] if *m == Method::DELETE => {
+            t.push_str("/common/Iterator/{id}");
+            sim.iterator_delete(id)
+        }
+        ["system", "symmetrix"] if get => {
+            t.push_str("/system/symmetrix");
+            let w = sim.world.lock().await;
+            ok(json!({"symmetrixId": w.arrays.keys().collect::<Vec<_>>()}))
+        }
+        ["system", "symmetrix", a] if get => {
+            t.push_str("/system/symmetrix/{array}");
+            let w = sim.world.lock().await;
+            let a = w.array(a)?;
+            ok(json!({
+                "symmetrixId": a.symmetrix_id, "model": a.model, "ucode": a.ucode,
+                "local": true, "device_count": a.volumes.len(),
+                "disk_count": 64, "cache_size_mb": 262144,
+            }))
+        }
+        ["system", "job", id] if get => {
+            t.push_str("/system/job/{id}");
+            sim.job_body(id, None).await
+        }
+        ["system", "symmetrix", a, "job", id] if get => {
+            t.push_str("/system/symmetrix/{array}/job/{id}");
+            sim.job_body(id, Some(a)).await
+        }
+        ["system", "tag"] if get => {
+            t.push_str("/system/tag");
+            ok(json!({"tag_name": []}))
+        }
+        ["system", "symmetrix", a, "director"] if get => {
+            t.push_str("/system/symmetrix/{array}/director");
+            let w = sim.world.lock().await;
+            let a = w.array(a)?;
+            let dirs: std::collections::BTreeSet<&str> =
+                a.ports.values().map(|p| p.key.director.as_str()).collect();
+            ok(json!({"directorId": dirs}))
+        }
+        ["system", "symmetrix", a, "director", dir, "port"] if get => {
+            t.push_str("/system/symmetrix/{array}/director/{dir}/port");
+            let w = sim.world.lock().await;
+            let a = w.array(a)?;
+            let ip = q.get("ip_list");
+            let keys: Vec<Value> = a
+                .ports
+                .values()
+                .filter(|p| p.key.director == *dir)
+                .filter(|p| ip.is_none_or(|ip| p.ip_addresses.iter().any(|x| x == ip)))
+                .map(|p| json!({"directorId": p.key.director, "portId": p.key.port}))
+                .collect();
+            ok(json!({"symmetrixPortKey": keys}))
+        }
+        ["system", "symmetrix", a, "director", dir, "port", port] if get => {
+            t.push_str("/system/symmetrix/{array}/director/{dir}/port/{port}");
+            let w = sim.world.lock().await;
+            let a = w.array(a)?;
+            render::director_port(a, dir, port, true)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find port {dir}:{port}")))
+        }
+        ["replication", "capabilities", "symmetrix"] if get => {
+            t.push_str("/replication/capabilities/symmetrix");
+            let w = sim.world.lock().await;
+            let caps: Vec<Value> = w
+                .arrays
+                .keys()
+                .map(|s| json!({"symmetrixId": s, "snapVxCapable": true, "rdfCapable": true}))
+                .collect();
+            ok(json!({"symmetrixCapability": caps}))
+        }
+        ["wlp", "symmetrix", a, "headroom"] if get => {
+            t.push_str("/wlp/symmetrix/{array}/headroom");
+            let w = sim.world.lock().await;
+            let a = w.array(a)?;
+            let srp = q.get("srp").cloned().unwrap_or_default();
+            let key = format!(
+                "{}+{}",
+                q.get("slo").map(String::as_str).unwrap_or("None"),
+                q.get("workloadtype").map(String::as_str).unwrap_or("None")
+            );
+            let hr: Vec<Value> = a
+                .srps
+                .get(&srp)
+                .and_then(|s| s.headroom_gb.get(&key))
+                .map(|h| vec![json!({"headroomCapacity": h, "srp": srp})])
+                .unwrap_or_default();
+            ok(json!({"headroom": hr}))
+        }
+        ["sloprovisioning", "symmetrix"] if get => {
+            t.push_str("/sloprovisioning/symmetrix");
+            let w = sim.world.lock().await;
+            ok(json!({"symmetrixId": w.arrays.keys().collect::<Vec<_>>()}))
+        }
+        ["sloprovisioning", "symmetrix", a, rest @ ..] => {
+            t.push_str("/sloprovisioning/symmetrix/{array}");
+            sloprovisioning(sim, m, ver, private, a, rest, q, body, t).await
+        }
+        ["replication", "symmetrix", a, rest @ ..] => {
+            t.push_str("/replication/symmetrix/{array}");
+            replication(sim, m, a, rest, q, body, t).await
+        }
+        _ => Err(not_found_route(m, segs)),
+    }
+}
+
+fn s(v: &Value, k: &str) -> Option<String> {
+    match v.get(k)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn truthy(v: &Value, k: &str) -> bool {
+    match v.get(k) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+pub(crate) fn is_async(body: &Value) -> bool {
+    s(body, "executionOption").is_some_and(|e| e.eq_ignore_ascii_case("ASYNCHRONOUS"))
+}
+
+/// Size in MB from `volume_size` and `capacityUnit`.
+fn size_mb(attrs: &Value) -> SimResult<u64> {
+    let raw = s(attrs, "volume_size")
+        .ok_or_else(|| SimError::bad_request("volumeAttribute needs volume_size"))?;
+    let n: f64 = raw
+        .parse()
+        .map_err(|_| SimError::bad_request(format!("volume_size '{raw}' is not a number")))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(SimError::bad_request(format!(
+            "volume_size must be greater than 0, not {raw}"
+        )));
+    }
+    let unit = s(attrs, "capacityUnit").unwrap_or_else(|| "GB".into());
+    let mb = match unit.to_ascii_uppercase().as_str() {
+        "MB" => n,
+        "GB" => n * 1024.0,
+        "TB" => n * 1024.0 * 1024.0,
+        "CYL" => n * 1.875,
+        other => {
+            return Err(SimError::bad_request(format!(
+                "capacityUnit '{other}' is not one of MB, GB, TB, CYL"
+            )));
+        }
+    };
+    if mb > 64.0 * 1024.0 * 1024.0 {
+        return Err(SimError::bad_request(
+            "A volume can be at most 64 TB (65536 GB)",
+        ));
+    }
+    Ok(mb.ceil() as u64)
+}
+
+/// New volumes requested in an `addVolumeParam` or `sloBasedStorageGroupParam`,
+/// in either the 8.4 form (`volumeAttribute` object) or 9.0+ (`volumeAttributes` list).
+fn new_volume_requests(p: &Value) -> SimResult<Vec<(u32, u64, Option<String>)>> {
+    let ident = |v: &Value| -> Option<String> {
+        v.get("volumeIdentifier")
+            .and_then(|i| s(i, "identifier_name"))
+    };
+    let count = |v: &Value| -> u32 {
+        v.get("num_of_vols")
+            .and_then(|n| n.as_u64().or_else(|| n.as_str().and_then(|s| s.parse().ok())))
+            .unwrap_or(0) as u32
+    };
+    let mut out = Vec::new();
+    if let Some(list) = p.get("volumeAttributes").and_then(Value::as_array) {
+        for a in list {
+            let n = count(a);
+            if n > 0 {
+                out.push((n, size_mb(a)?, ident(a)));
+            }
+        }
+    } else if let Some(a) = p.get("volumeAttribute") {
+        let n = count(p);
+        if n > 0 && s(a, "volume_size").as_deref() != Some("0") {
+            out.push((n, size_mb(a)?, ident(p)));
+        }
+    }
+    Ok(out)
+}
+
+fn id_list(v: &Value, k: &str) -> Vec<String> {
+    match v.get(k) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => vec![],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sloprovisioning(
+    sim: &Arc<Sim>,
+    m: &Method,
+    ver: u32,
+    private: bool,
+    array: &str,
+    segs: &[&str],
+    q: &Query,
+    body: &Value,
+    t: &mut String,
+) -> Answer {
+    let get = *m == Method::GET;
+    let link = |kind: &str, id: &str| {
+        format!("/univmax/restapi/{ver}/sloprovisioning/symmetrix/{array}/{kind}/{id}")
+    };
+    match segs {
+        [] if get => {
+            t.push_str("");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            ok(json!({"symmetrixId": a.symmetrix_id, "model": a.model, "ucode": a.ucode, "local": true}))
+        }
+        ["slo"] if get => {
+            t.push_str("/slo");
+            let w = sim.world.lock().await;
+            ok(json!({"sloId": w.array(array)?.slos}))
+        }
+        ["slo", id] if get => {
+            t.push_str("/slo/{slo}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            if !a.slos.iter().any(|s| s == id) {
+                return Err(SimError::not_found(format!("Cannot find Service Level {id}")));
+            }
+            ok(json!({"sloId": id, "sloBaseId": id, "num_of_storage_groups": a.storage_groups.values().filter(|g| g.slo.as_deref() == Some(id)).count()}))
+        }
+        ["workloadtype"] if get => {
+            t.push_str("/workloadtype");
+            let w = sim.world.lock().await;
+            ok(json!({"workloadId": w.array(array)?.workloads}))
+        }
+        ["srp"] if get => {
+            t.push_str("/srp");
+            let w = sim.world.lock().await;
+            ok(json!({"srpId": w.array(array)?.srps.keys().collect::<Vec<_>>()}))
+        }
+        ["srp", id] if get => {
+            t.push_str("/srp/{srp}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::srp(a, id, ver)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find SRP {id}")))
+        }
+        ["storagegroup"] if get => {
+            t.push_str("/storagegroup");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let ids: Vec<&String> = a
+                .storage_groups
+                .keys()
+                .filter(|k| q.get("storageGroupId").is_none_or(|f| like(f, k)))
+                .collect();
+            ok(json!({"storageGroupId": ids}))
+        }
+        ["storagegroup"] if *m == Method::POST => {
+            t.push_str("/storagegroup");
+            let id = s(body, "storageGroupId")
+                .ok_or_else(|| SimError::bad_request("storageGroupId is required"))?;
+            let srp = s(body, "srpId");
+            let params = body
+                .get("sloBasedStorageGroupParam")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let first = params.first().cloned().unwrap_or(Value::Null);
+            let slo = s(&first, "sloId");
+            let workload = s(&first, "workloadSelection");
+            let compression = !truthy(&first, "noCompression") && slo.is_some();
+            let vols = if first.is_null() {
+                vec![]
+            } else {
+                new_volume_requests(&first)?
+            };
+            let host_limit = first.get("setHostIOLimitsParam").cloned();
+            let id2 = id.clone();
+            let link = link("storagegroup", &id);
+            let ans = sim.mutate(array, body, "Create Storage Group", &link, move |a| {
+                a.create_storage_group(NewStorageGroup {
+                    id: id2.clone(),
+                    srp,
+                    slo,
+                    workload,
+                    compression,
+                })?;
+                let mut made = Vec::new();
+                for (n, mb, ident) in vols {
+                    made.extend(a.create_volumes(&id2, n, mb, ident)?);
+                }
+                if let Some(h) = host_limit {
+                    a.set_host_io_limit(&id2, host_io_limit(&h))?;
+                }
+                Ok(task_text(&format!("Create Storage Group [{id2}]"), &made))
+            })
+            .await?;
+            Ok(sim
+                .sync_or_job(ans, StatusCode::CREATED, |a| render::storage_group(a, &id, ver))
+                .await)
+        }
+        ["storagegroup", sg] if get => {
+            t.push_str("/storagegroup/{sg}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::storage_group(a, sg, ver)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find Storage Group {sg}")))
+        }
+        ["storagegroup", sg] if *m == Method::PUT => {
+            t.push_str("/storagegroup/{sg}");
+            let edit = one_action(body, "editStorageGroupActionParam")?;
+            let sg = sg.to_string();
+            let sg2 = sg.clone();
+            let link = link("storagegroup", &sg);
+            let ans = sim
+                .mutate(array, body, "Modify Storage Group", &link, move |a| {
+                    edit_storage_group(a, &sg2, edit)
+                })
+                .await?;
+            Ok(sim.sync_or_job(ans, StatusCode::OK, |a| render::storage_group(a, &sg, ver)).await)
+        }
+        ["storagegroup", sg] if *m == Method::DELETE => {
+            t.push_str("/storagegroup/{sg}");
+            let sg = sg.to_string();
+            sim.mutate(array, body, "Delete Storage Group", "", move |a| {
+                a.delete_storage_group(&sg)?;
+                Ok(format!("Delete Storage Group [{sg}]"))
+            })
+            .await?;
+            Ok((StatusCode::NO_CONTENT, Value::Null))
+        }
+        ["volume"] if get && private => {
+            t.push_str("/volume");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let vols: Vec<Value> = a
+                .volumes
+                .values()
+                .filter(|v| q.get("wwn").is_none_or(|w| v.wwn.eq_ignore_ascii_case(w)))
+                .filter(|v| q.get("volumeId").is_none_or(|d| v.volume_id == *d))
+                .map(|v| render::private_volume(a, v))
+                .collect();
+            drop(w);
+            Ok((StatusCode::OK, sim.make_iterator(vols)))
+        }
+        ["volume"] if get => {
+            t.push_str("/volume");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let ids = filter_volumes(a, q)?;
+            drop(w);
+            let results = ids.into_iter().map(|d| json!({"volumeId": d})).collect();
+            Ok((StatusCode::OK, sim.make_iterator(results)))
+        }
+        ["volume", dev] if get => {
+            t.push_str("/volume/{dev}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let v = a.volume(dev)?;
+            ok(render::volume(a, v, ver))
+        }
+        ["volume", dev] if *m == Method::PUT => {
+            t.push_str("/volume/{dev}");
+            let edit = one_action(body, "editVolumeActionParam")?;
+            let dev = dev.to_string();
+            let d2 = dev.clone();
+            let link = link("volume", &dev);
+            let ans = sim
+                .mutate(array, body, "Modify Volume", &link, move |a| {
+                    edit_volume(a, &d2, edit)
+                })
+                .await?;
+            Ok(sim.sync_or_job(ans, StatusCode::OK, |a| {
+                a.volumes.get(&dev).map(|v| render::volume(a, v, ver))
+            })
+            .await)
+        }
+        ["volume", dev] if *m == Method::DELETE => {
+            t.push_str("/volume/{dev}");
+            let dev = dev.to_string();
+            sim.mutate(array, body, "Delete Volume", "", move |a| {
+                a.delete_volume(&dev)?;
+                Ok(format!("Delete Volume [{dev}]"))
+            })
+            .await?;
+            Ok((StatusCode::NO_CONTENT, Value::Null))
+        }
+        ["host"] if get => {
+            t.push_str("/host");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let ids: Vec<&String> = a
+                .hosts
+                .keys()
+                .filter(|k| q.get("host_name").is_none_or(|f| like(f, k)))
+                .collect();
+            ok(json!({"hostId": ids}))
+        }
+        ["host"] if *m == Method::POST => {
+            t.push_str("/host");
+            let id = s(body, "hostId").ok_or_else(|| SimError::bad_request("hostId is required"))?;
+            let inits = id_list(body, "initiatorId");
+            let id2 = id.clone();
+            let link = link("host", &id);
+            let ans = sim
+                .mutate(array, body, "Create Host", &link, move |a| {
+                    a.create_host(&id2, &inits)?;
+                    Ok(format!("Create Host [{id2}]"))
+                })
+                .await?;
+            Ok(sim.sync_or_job(ans, StatusCode::CREATED, |a| render::host(a, &id)).await)
+        }
+        ["host", h] if get => {
+            t.push_str("/host/{host}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::host(a, h)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find Host {h}")))
+        }
+        ["host", h] if *m == Method::DELETE => {
+            t.push_str("/host/{host}");
+            let h = h.to_string();
+            sim.mutate(array, body, "Delete Host", "", move |a| {
+                a.delete_host(&h)?;
+                Ok(format!("Delete Host [{h}]"))
+            })
+            .await?;
+            Ok((StatusCode::NO_CONTENT, Value::Null))
+        }
+        ["initiator"] if get => {
+            t.push_str("/initiator");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let in_host = q.get("in_a_host").map(|s| s == "true");
+            let hba = q.get("initiator_hba");
+            let mut ids = Vec::new();
+            for h in a.hosts.values() {
+                for i in &h.initiators {
+                    if hba.is_some_and(|x| !x.eq_ignore_ascii_case(i)) {
+                        continue;
+                    }
+                    if in_host == Some(false) {
+                        continue;
+                    }
+                    // the array's full ids carry the front-end port
+                    for pk in a.ports.keys() {
+                        ids.push(format!("{pk}:{i}"));
+                    }
+                }
+            }
+            ok(json!({"initiatorId": ids}))
+        }
+        ["initiator", id] if get => {
+            t.push_str("/initiator/{id}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::initiator(a, id)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find Initiator {id}")))
+        }
+        ["portgroup"] if get => {
+            t.push_str("/portgroup");
+            let w = sim.world.lock().await;
+            ok(json!({"portGroupId": w.array(array)?.port_groups.keys().collect::<Vec<_>>()}))
+        }
+        ["portgroup", pg] if get => {
+            t.push_str("/portgroup/{pg}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::port_group(a, pg, ver)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find Port Group {pg}")))
+        }
+        ["director", dir, "port", port] if get => {
+            t.push_str("/director/{dir}/port/{port}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::director_port(a, dir, port, false)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find port {dir}:{port}")))
+        }
+        ["maskingview"] if get => {
+            t.push_str("/maskingview");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let ids: Vec<&String> = a
+                .masking_views
+                .values()
+                .filter(|v| q.get("port_group_name").is_none_or(|p| *p == v.port_group))
+                .filter(|v| q.get("host_or_host_group_name").is_none_or(|h| *h == v.host))
+                .filter(|v| q.get("storage_group_name").is_none_or(|g| *g == v.storage_group))
+                .map(|v| &v.id)
+                .collect();
+            ok(json!({"maskingViewId": ids}))
+        }
+        ["maskingview"] if *m == Method::POST => {
+            t.push_str("/maskingview");
+            let id = s(body, "maskingViewId")
+                .ok_or_else(|| SimError::bad_request("maskingViewId is required"))?;
+            let pick = |outer: &str, inner: &str, key: &str| {
+                body.get(outer)
+                    .and_then(|o| o.get(inner))
+                    .and_then(|i| s(i, key))
+            };
+            let pg = pick("portGroupSelection", "useExistingPortGroupParam", "portGroupId")
+                .ok_or_else(|| SimError::bad_request("portGroupSelection.useExistingPortGroupParam.portGroupId is required; port groups are never created with a view"))?;
+            let host = pick("hostOrHostGroupSelection", "useExistingHostParam", "hostId")
+                .ok_or_else(|| SimError::bad_request("hostOrHostGroupSelection.useExistingHostParam.hostId is required"))?;
+            let sg = pick("storageGroupSelection", "useExistingStorageGroupParam", "storageGroupId")
+                .ok_or_else(|| SimError::bad_request("storageGroupSelection.useExistingStorageGroupParam.storageGroupId is required"))?;
+            let id2 = id.clone();
+            let link = link("maskingview", &id);
+            let ans = sim
+                .mutate(array, body, "Create Masking View", &link, move |a| {
+                    a.create_masking_view(&id2, &host, &pg, &sg)?;
+                    Ok(format!("Create Masking View [{id2}]"))
+                })
+                .await?;
+            Ok(sim.sync_or_job(ans, StatusCode::CREATED, |a| render::masking_view(a, &id)).await)
+        }
+        ["maskingview", mv] if get => {
+            t.push_str("/maskingview/{mv}");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::masking_view(a, mv)
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find Masking View {mv}")))
+        }
+        ["maskingview", mv] if *m == Method::DELETE => {
+            t.push_str("/maskingview/{mv}");
+            let mv = mv.to_string();
+            sim.mutate(array, body, "Delete Masking View", "", move |a| {
+                a.delete_masking_view(&mv)?;
+                Ok(format!("Delete Masking View [{mv}]"))
+            })
+            .await?;
+            Ok((StatusCode::NO_CONTENT, Value::Null))
+        }
+        ["maskingview", mv, "connections"] if get => {
+            t.push_str("/maskingview/{mv}/connections");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            render::connections(a, mv, q.get("volume_id").map(String::as_str))
+                .map(|v| (StatusCode::OK, v))
+                .ok_or_else(|| SimError::not_found(format!("Cannot find Masking View {mv}")))
+        }
+        _ if !get && segs.len() <= 2 => Err(method_not_allowed(m)),
+        _ => Err(not_found_route(m, segs)),
+    }
+}
+
+/// Unisphere's `<like>` filters: `<like>abc` matches a substring.
+fn like(filter: &str, value: &str) -> bool {
+    match filter.strip_prefix("<like>") {
+        Some(sub) => value.contains(sub),
+        None => filter == value,
+    }
+}
+
+fn filter_volumes(a: &Array, q: &Query) -> SimResult<Vec<String>> {
+    let sg_members = match q.get("storageGroupId") {
+        Some(sg) => Some(a.volumes_in_sg_deep(&a.sg(sg)?.id)),
+        None => None,
+    };
+    Ok(a.volumes
+        .values()
+        .filter(|v| {
+            q.get("volume_identifier")
+                .is_none_or(|f| like(f, v.identifier.as_deref().unwrap_or("")))
+        })
+        .filter(|v| q.get("wwn").is_none_or(|w| v.wwn.eq_ignore_ascii_case(w)))
+        .filter(|v| {
+            q.get("cap_gb")
+                .is_none_or(|c| c.parse::<f64>().is_ok_and(|c| (v.cap_gb() - c).abs() < 0.01))
+        })
+        .filter(|v| sg_members.as_ref().is_none_or(|m| m.contains(&v.volume_id)))
+        .map(|v| v.volume_id.clone())
+        .collect())
+}
+
+/// The single action of an edit body; several or none is a 400, as on arrays.
+fn one_action(body: &Value, key: &str) -> SimResult<(String, Value)> {
+    let p = body
+        .get(key)
+        .and_then(Value::as_object)
+        .ok_or_else(|| SimError::bad_request(format!("{key} is required")))?;
+    let mut actions: Vec<(&String, &Value)> = p.iter().collect();
+    if actions.len() != 1 {
+        return Err(SimError::bad_request(
+            "Choose one edit operation only per request",
+        ));
+    }
+    let (k, v) = actions.remove(0);
+    Ok((k.clone(), v.clone()))
+}
+
+fn host_io_limit(h: &Value) -> HostIoLimit {
+    HostIoLimit {
+        host_io_limit_mb_sec: s(h, "host_io_limit_mb_sec"),
+        host_io_limit_io_sec: s(h, "host_io_limit_io_sec"),
+        dynamic_distribution: s(h, "dynamicDistribution").unwrap_or_else(|| "Never".into()),
+    }
+}
+
+fn task_text(prefix: &str, made: &[String]) -> String {
+    if made.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix} - Creating new Volumes : [{}]", made.join(", "))
+    }
+}
+
+fn edit_storage_group(a: &mut Array, sg: &str, (action, p): (String, Value)) -> SimResult<String> {
+    match action.as_str() {
+        "expandStorageGroupParam" => {
+            let (sub, sp) = {
+                let o = p.as_object().ok_or_else(|| {
+                    SimError::bad_request("expandStorageGroupParam must be an object")
+                })?;
+                let mut it: Vec<(&String, &Value)> = o.iter().collect();
+                if it.len() != 1 {
+                    return Err(SimError::bad_request(
+                        "Choose one edit operation only per request",
+                    ));
+                }
+                let (k, v) = it.remove(0);
+                (k.clone(), v.clone())
+            };
+            match sub.as_str() {
+                "addVolumeParam" => {
+                    let reqs = new_volume_requests(&sp)?;
+                    if reqs.is_empty() {
+                        return Err(SimError::bad_request(
+                            "addVolumeParam must ask for at least one volume (num_of_vols and volume_size)",
+                        ));
+                    }
+                    let mut made = Vec::new();
+                    let mut idents = Vec::new();
+                    for (n, mb, ident) in reqs {
+                        made.extend(a.create_volumes(sg, n, mb, ident.clone())?);
+                        idents.extend(ident);
+                    }
+                    Ok(format!(
+                        "Creating new Volumes for {} : [{}]",
+                        if idents.is_empty() { sg.to_string() } else { idents.join(", ") },
+                        made.join(", ")
+                    ))
+                }
+                "addSpecificVolumeParam" => {
+                    let ids = id_list(&sp, "volumeId");
+                    a.add_volumes(sg, &ids)?;
+                    Ok(format!("Adding Volumes [{}] to Storage Group [{sg}]", ids.join(", ")))
+                }
+                "addExistingStorageGroupParam" => {
+                    let ids = id_list(&sp, "storageGroupId");
+                    if ids.is_empty() {
+                        return Err(SimError::bad_request("storageGroupId is required"));
+                    }
+                    for c in &ids {
+                        a.add_child(sg, c)?;
+                    }
+                    Ok(format!("Adding Storage Groups [{}] to [{sg}]", ids.join(", ")))
+                }
+                other => Err(SimError::bad_request(format!(
+                    "Unsupported expandStorageGroupParam action {other}"
+                ))),
+            }
+        }
+        "removeVolumeParam" => {
+            let ids = id_list(&p, "volumeId");
+            if ids.is_empty() {
+                return Err(SimError::bad_request("removeVolumeParam needs volumeId"));
+            }
+            a.remove_volumes(sg, &ids)?;
+            Ok(format!("Removing Volumes [{}] from [{sg}]", ids.join(", ")))
+        }
+        "removeStorageGroupParam" => {
+            let ids = id_list(&p, "storageGroupId");
+            for c in &ids {
+                a.remove_child(sg, c)?;
+            }
+            Ok(format!("Removing Storage Groups [{}] from [{sg}]", ids.join(", ")))
+        }
+        "moveVolumeToStorageGroupParam" => {
+            let ids = id_list(&p, "volumeId");
+            let target = s(&p, "storageGroupId")
+                .ok_or_else(|| SimError::bad_request("moveVolumeToStorageGroupParam needs storageGroupId"))?;
+            a.move_volumes(sg, &ids, &target)?;
+            Ok(format!("Moving Volumes [{}] from [{sg}] to [{target}]", ids.join(", ")))
+        }
+        "editStorageGroupSLOParam" => {
+            a.set_slo(sg, s(&p, "sloId"))?;
+            Ok(format!("Set service level of [{sg}]"))
+        }
+        "editStorageGroupWorkloadParam" => {
+            a.set_workload(sg, s(&p, "workloadSelection"))?;
+            Ok(format!("Set workload of [{sg}]"))
+        }
+        "setHostIOLimitsParam" => {
+            a.set_host_io_limit(sg, host_io_limit(&p))?;
+            Ok(format!("Set host I/O limits of [{sg}]"))
+        }
+        "editCompressionParam" => {
+            a.set_compression(sg, truthy(&p, "compression"))?;
+            Ok(format!("Set compression of [{sg}]"))
+        }
+        other => Err(SimError::bad_request(format!(
+            "Unsupported editStorageGroupActionParam action {other}"
+        ))),
+    }
+}
+
+fn edit_volume(a: &mut Array, dev: &str, (action, p): (String, Value)) -> SimResult<String> {
+    match action.as_str() {
+        "expandVolumeParam" => {
+            let attrs = p
+                .get("volumeAttribute")
+                .ok_or_else(|| SimError::bad_request("expandVolumeParam needs volumeAttribute"))?;
+            a.expand_volume(dev, size_mb(attrs)?)?;
+            Ok(format!("Expand Volume [{dev}]"))
+        }
+        "modifyVolumeIdentifierParam" => {
+            let name = p.get("volumeIdentifier").and_then(|i| s(i, "identifier_name"));
+            a.rename_volume(dev, name)?;
+            Ok(format!("Rename Volume [{dev}]"))
+        }
+        "freeVolumeParam" => {
+            a.free_volume(dev)?;
+            Ok(format!("Free Volume [{dev}]"))
+        }
+        other => Err(SimError::bad_request(format!(
+            "Unsupported editVolumeActionParam action {other}"
+        ))),
+    }
+}
+
+fn device_list(v: &Value, k: &str) -> Vec<String> {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("name").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn replication(
+    sim: &Arc<Sim>,
+    m: &Method,
+    array: &str,
+    segs: &[&str],
+    _q: &Query,
+    body: &Value,
+    t: &mut String,
+) -> Answer {
+    let now = super::now_ms();
+    match segs {
+        ["snapshot"] if *m == Method::GET => {
+            t.push_str("/snapshot");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let names: std::collections::BTreeSet<&str> =
+                a.snapshots.iter().map(|s| s.name.as_str()).collect();
+            ok(json!({"name": names}))
+        }
+        ["snapshot", name] if *m == Method::POST => {
+            t.push_str("/snapshot/{name}");
+            let devs = device_list(body, "deviceNameListSource");
+            let name = name.to_string();
+            let ans = sim
+                .mutate(array, body, "Create Snapshot", "", move |a| {
+                    a.create_snapshot(&name, &devs, now)?;
+                    Ok(format!("Establish SnapVX snapshot [{name}] of [{}]", devs.join(", ")))
+                })
+                .await?;
+            Ok(sim.sync_or_job(ans, StatusCode::CREATED, |_| Some(json!({"success": true}))).await)
+        }
+        ["snapshot", name] if *m == Method::PUT => {
+            t.push_str("/snapshot/{name}");
+            let src = device_list(body, "deviceNameListSource");
+            let tgt = device_list(body, "deviceNameListTarget");
+            let action = s(body, "action").unwrap_or_default();
+            let gen_no = body
+                .get("generation")
+                .and_then(|g| g.as_u64().or_else(|| g.as_str().and_then(|s| s.parse().ok())))
+                .unwrap_or(0) as u32;
+            let copy = truthy(body, "copy") || !truthy(body, "nocopy");
+            if src.len() != tgt.len() || src.is_empty() {
+                return Err(SimError::bad_request(
+                    "deviceNameListSource and deviceNameListTarget must name the same number of devices",
+                ));
+            }
+            let name = name.to_string();
+            let ans = sim
+                .mutate(array, body, "Modify Snapshot", "", move |a| {
+                    for (s, t) in src.iter().zip(&tgt) {
+                        match action.as_str() {
+                            "Link" => a.link_snapshot(&name, s, t, gen_no, copy, now)?,
+                            "Unlink" => a.unlink_snapshot(&name, s, t, gen_no)?,
+                            other => {
+                                return Err(SimError::bad_request(format!(
+                                    "Snapshot action '{other}' is not supported; use Link or Unlink"
+                                )));
+                            }
+                        }
+                    }
+                    Ok(format!("{action} SnapVX snapshot [{name}]"))
+                })
+                .await?;
+            Ok(sim.sync_or_job(ans, StatusCode::OK, |_| Some(json!({"success": true}))).await)
+        }
+        ["snapshot", name] if *m == Method::DELETE => {
+            t.push_str("/snapshot/{name}");
+            let devs = device_list(body, "deviceNameListSource");
+            if devs.is_empty() {
+                return Err(SimError::bad_request(
+                    "deviceNameListSource must name the source volume",
+                ));
+            }
+            let gen_no = body
+                .get("generation")
+                .and_then(|g| g.as_u64().or_else(|| g.as_str().and_then(|s| s.parse().ok())))
+                .unwrap_or(0) as u32;
+            let name = name.to_string();
+            let ans = sim
+                .mutate(array, body, "Terminate Snapshot", "", move |a| {
+                    for d in &devs {
+                        a.terminate_snapshot(&name, d, gen_no)?;
+                    }
+                    Ok(format!("Terminate SnapVX snapshot [{name}]"))
+                })
+                .await?;
+            Ok(sim.sync_or_job(ans, StatusCode::NO_CONTENT, |_| Some(Value::Null)).await)
+        }
+        ["volume", dev, "snapshot"] if *m == Method::GET => {
+            t.push_str("/volume/{dev}/snapshot");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            a.volume(dev)?;
+            ok(render::volume_snapshots(a, dev, now, sim.cfg.copy_ms))
+        }
+        _ => Err(not_found_route(m, segs)),
+    }
+}
+
+/// What a mutation did: synchronously, or as a job.
+pub(crate) enum Applied {
+    Sync,
+    Job(super::model::Job),
+}
+
+impl Sim {
+    /// Renders the answer to a mutation: the job when asynchronous, else
+    /// the resource as it is now.
+    async fn sync_or_job(
+        &self,
+        applied: (Applied, String),
+        code: StatusCode,
+        render: impl FnOnce(&Array) -> Option<Value>,
+    ) -> (StatusCode, Value) {
+        match applied.0 {
+            Applied::Job(j) => (
+                StatusCode::ACCEPTED,
+                json!({
+                    "jobId": j.job_id, "name": j.name, "status": j.status(super::now_ms()),
+                    "username": j.username, "resourceLink": j.resource_link,
+                }),
+            ),
+            Applied::Sync => {
+                if code == StatusCode::NO_CONTENT {
+                    return (code, Value::Null);
+                }
+                let w = self.world.lock().await;
+                let v = w
+                    .arrays
+                    .get(&applied.1)
+                    .and_then(render)
+                    .unwrap_or(json!({}));
+                (code, v)
+            }
+        }
+    }
+}
