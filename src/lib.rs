@@ -5,4 +5,8 @@
 //! `provider` (Terraform resources), `driver` (the VMAX iSCSI driver's
 //! semantics), `unisphere` (REST client) and `sim` (the simulator).
 
+pub mod driver;
+pub mod provider;
 pub mod sim;
+pub mod tfplugin;
+pub mod unisphere;

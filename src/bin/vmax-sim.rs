@@ -20,7 +20,12 @@ struct Args {
     #[arg(long, default_value = "smc", env = "VMAX_SIM_USERNAME")]
     username: String,
     /// HTTP Basic password clients must send.
-    #[arg(long, default_value = "smc", env = "VMAX_SIM_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        default_value = "smc",
+        env = "VMAX_SIM_PASSWORD",
+        hide_env_values = true
+    )]
     password: String,
     /// State file, written atomically after every change.
     #[arg(long, default_value = "./vmax-sim-state.json")]
@@ -73,7 +78,10 @@ async fn main() {
         )
         .init();
     let a = Args::parse();
-    for (name, v) in [("--error-rate", a.error_rate), ("--job-failure-rate", a.job_failure_rate)] {
+    for (name, v) in [
+        ("--error-rate", a.error_rate),
+        ("--job-failure-rate", a.job_failure_rate),
+    ] {
         if !(0.0..=1.0).contains(&v) {
             eprintln!("vmax-sim: {name} must be between 0 and 1, not {v}");
             std::process::exit(2);

@@ -71,7 +71,9 @@ pub async fn handle(
             }
         }
     };
-    let rest = path.trim_start_matches("/univmax/restapi").trim_matches('/');
+    let rest = path
+        .trim_start_matches("/univmax/restapi")
+        .trim_matches('/');
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let (template, answer) = route(&sim, &method, &segs, &query, &body).await;
     let status = match &answer {
@@ -140,7 +142,11 @@ async fn route(
                 "(unknown)".into(),
                 Err(SimError::not_found(format!(
                     "API version '{ver_s}' is not supported; supported versions are {}",
-                    VERSIONS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                    VERSIONS
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))),
             );
         }
@@ -339,7 +345,10 @@ fn new_volume_requests(p: &Value) -> SimResult<Vec<(u32, u64, Option<String>)>> 
     };
     let count = |v: &Value| -> u32 {
         v.get("num_of_vols")
-            .and_then(|n| n.as_u64().or_else(|| n.as_str().and_then(|s| s.parse().ok())))
+            .and_then(|n| {
+                n.as_u64()
+                    .or_else(|| n.as_str().and_then(|s| s.parse().ok()))
+            })
             .unwrap_or(0) as u32
     };
     let mut out = Vec::new();
@@ -391,7 +400,9 @@ async fn sloprovisioning(
             t.push_str("");
             let w = sim.world.lock().await;
             let a = w.array(array)?;
-            ok(json!({"symmetrixId": a.symmetrix_id, "model": a.model, "ucode": a.ucode, "local": true}))
+            ok(
+                json!({"symmetrixId": a.symmetrix_id, "model": a.model, "ucode": a.ucode, "local": true}),
+            )
         }
         ["slo"] if get => {
             t.push_str("/slo");
@@ -403,9 +414,13 @@ async fn sloprovisioning(
             let w = sim.world.lock().await;
             let a = w.array(array)?;
             if !a.slos.iter().any(|s| s == id) {
-                return Err(SimError::not_found(format!("Cannot find Service Level {id}")));
+                return Err(SimError::not_found(format!(
+                    "Cannot find Service Level {id}"
+                )));
             }
-            ok(json!({"sloId": id, "sloBaseId": id, "num_of_storage_groups": a.storage_groups.values().filter(|g| g.slo.as_deref() == Some(id)).count()}))
+            ok(
+                json!({"sloId": id, "sloBaseId": id, "num_of_storage_groups": a.storage_groups.values().filter(|g| g.slo.as_deref() == Some(id)).count()}),
+            )
         }
         ["workloadtype"] if get => {
             t.push_str("/workloadtype");
@@ -458,26 +473,29 @@ async fn sloprovisioning(
             let host_limit = first.get("setHostIOLimitsParam").cloned();
             let id2 = id.clone();
             let link = link("storagegroup", &id);
-            let ans = sim.mutate(array, body, "Create Storage Group", &link, move |a| {
-                a.create_storage_group(NewStorageGroup {
-                    id: id2.clone(),
-                    srp,
-                    slo,
-                    workload,
-                    compression,
-                })?;
-                let mut made = Vec::new();
-                for (n, mb, ident) in vols {
-                    made.extend(a.create_volumes(&id2, n, mb, ident)?);
-                }
-                if let Some(h) = host_limit {
-                    a.set_host_io_limit(&id2, host_io_limit(&h))?;
-                }
-                Ok(task_text(&format!("Create Storage Group [{id2}]"), &made))
-            })
-            .await?;
+            let ans = sim
+                .mutate(array, body, "Create Storage Group", &link, move |a| {
+                    a.create_storage_group(NewStorageGroup {
+                        id: id2.clone(),
+                        srp,
+                        slo,
+                        workload,
+                        compression,
+                    })?;
+                    let mut made = Vec::new();
+                    for (n, mb, ident) in vols {
+                        made.extend(a.create_volumes(&id2, n, mb, ident)?);
+                    }
+                    if let Some(h) = host_limit {
+                        a.set_host_io_limit(&id2, host_io_limit(&h))?;
+                    }
+                    Ok(task_text(&format!("Create Storage Group [{id2}]"), &made))
+                })
+                .await?;
             Ok(sim
-                .sync_or_job(ans, StatusCode::CREATED, |a| render::storage_group(a, &id, ver))
+                .sync_or_job(ans, StatusCode::CREATED, |a| {
+                    render::storage_group(a, &id, ver)
+                })
                 .await)
         }
         ["storagegroup", sg] if get => {
@@ -499,7 +517,9 @@ async fn sloprovisioning(
                     edit_storage_group(a, &sg2, edit)
                 })
                 .await?;
-            Ok(sim.sync_or_job(ans, StatusCode::OK, |a| render::storage_group(a, &sg, ver)).await)
+            Ok(sim
+                .sync_or_job(ans, StatusCode::OK, |a| render::storage_group(a, &sg, ver))
+                .await)
         }
         ["storagegroup", sg] if *m == Method::DELETE => {
             t.push_str("/storagegroup/{sg}");
@@ -552,10 +572,11 @@ async fn sloprovisioning(
                     edit_volume(a, &d2, edit)
                 })
                 .await?;
-            Ok(sim.sync_or_job(ans, StatusCode::OK, |a| {
-                a.volumes.get(&dev).map(|v| render::volume(a, v, ver))
-            })
-            .await)
+            Ok(sim
+                .sync_or_job(ans, StatusCode::OK, |a| {
+                    a.volumes.get(&dev).map(|v| render::volume(a, v, ver))
+                })
+                .await)
         }
         ["volume", dev] if *m == Method::DELETE => {
             t.push_str("/volume/{dev}");
@@ -580,7 +601,8 @@ async fn sloprovisioning(
         }
         ["host"] if *m == Method::POST => {
             t.push_str("/host");
-            let id = s(body, "hostId").ok_or_else(|| SimError::bad_request("hostId is required"))?;
+            let id =
+                s(body, "hostId").ok_or_else(|| SimError::bad_request("hostId is required"))?;
             let inits = id_list(body, "initiatorId");
             let id2 = id.clone();
             let link = link("host", &id);
@@ -590,7 +612,9 @@ async fn sloprovisioning(
                     Ok(format!("Create Host [{id2}]"))
                 })
                 .await?;
-            Ok(sim.sync_or_job(ans, StatusCode::CREATED, |a| render::host(a, &id)).await)
+            Ok(sim
+                .sync_or_job(ans, StatusCode::CREATED, |a| render::host(a, &id))
+                .await)
         }
         ["host", h] if get => {
             t.push_str("/host/{host}");
@@ -670,8 +694,14 @@ async fn sloprovisioning(
                 .masking_views
                 .values()
                 .filter(|v| q.get("port_group_name").is_none_or(|p| *p == v.port_group))
-                .filter(|v| q.get("host_or_host_group_name").is_none_or(|h| *h == v.host))
-                .filter(|v| q.get("storage_group_name").is_none_or(|g| *g == v.storage_group))
+                .filter(|v| {
+                    q.get("host_or_host_group_name")
+                        .is_none_or(|h| *h == v.host)
+                })
+                .filter(|v| {
+                    q.get("storage_group_name")
+                        .is_none_or(|g| *g == v.storage_group)
+                })
                 .map(|v| &v.id)
                 .collect();
             ok(json!({"maskingViewId": ids}))
@@ -688,9 +718,21 @@ async fn sloprovisioning(
             let pg = pick("portGroupSelection", "useExistingPortGroupParam", "portGroupId")
                 .ok_or_else(|| SimError::bad_request("portGroupSelection.useExistingPortGroupParam.portGroupId is required; port groups are never created with a view"))?;
             let host = pick("hostOrHostGroupSelection", "useExistingHostParam", "hostId")
-                .ok_or_else(|| SimError::bad_request("hostOrHostGroupSelection.useExistingHostParam.hostId is required"))?;
-            let sg = pick("storageGroupSelection", "useExistingStorageGroupParam", "storageGroupId")
-                .ok_or_else(|| SimError::bad_request("storageGroupSelection.useExistingStorageGroupParam.storageGroupId is required"))?;
+                .ok_or_else(|| {
+                    SimError::bad_request(
+                        "hostOrHostGroupSelection.useExistingHostParam.hostId is required",
+                    )
+                })?;
+            let sg = pick(
+                "storageGroupSelection",
+                "useExistingStorageGroupParam",
+                "storageGroupId",
+            )
+            .ok_or_else(|| {
+                SimError::bad_request(
+                    "storageGroupSelection.useExistingStorageGroupParam.storageGroupId is required",
+                )
+            })?;
             let id2 = id.clone();
             let link = link("maskingview", &id);
             let ans = sim
@@ -699,7 +741,9 @@ async fn sloprovisioning(
                     Ok(format!("Create Masking View [{id2}]"))
                 })
                 .await?;
-            Ok(sim.sync_or_job(ans, StatusCode::CREATED, |a| render::masking_view(a, &id)).await)
+            Ok(sim
+                .sync_or_job(ans, StatusCode::CREATED, |a| render::masking_view(a, &id))
+                .await)
         }
         ["maskingview", mv] if get => {
             t.push_str("/maskingview/{mv}");
@@ -753,8 +797,10 @@ fn filter_volumes(a: &Array, q: &Query) -> SimResult<Vec<String>> {
         })
         .filter(|v| q.get("wwn").is_none_or(|w| v.wwn.eq_ignore_ascii_case(w)))
         .filter(|v| {
-            q.get("cap_gb")
-                .is_none_or(|c| c.parse::<f64>().is_ok_and(|c| (v.cap_gb() - c).abs() < 0.01))
+            q.get("cap_gb").is_none_or(|c| {
+                c.parse::<f64>()
+                    .is_ok_and(|c| (v.cap_gb() - c).abs() < 0.01)
+            })
         })
         .filter(|v| sg_members.as_ref().is_none_or(|m| m.contains(&v.volume_id)))
         .map(|v| v.volume_id.clone())
@@ -825,14 +871,21 @@ fn edit_storage_group(a: &mut Array, sg: &str, (action, p): (String, Value)) -> 
                     }
                     Ok(format!(
                         "Creating new Volumes for {} : [{}]",
-                        if idents.is_empty() { sg.to_string() } else { idents.join(", ") },
+                        if idents.is_empty() {
+                            sg.to_string()
+                        } else {
+                            idents.join(", ")
+                        },
                         made.join(", ")
                     ))
                 }
                 "addSpecificVolumeParam" => {
                     let ids = id_list(&sp, "volumeId");
                     a.add_volumes(sg, &ids)?;
-                    Ok(format!("Adding Volumes [{}] to Storage Group [{sg}]", ids.join(", ")))
+                    Ok(format!(
+                        "Adding Volumes [{}] to Storage Group [{sg}]",
+                        ids.join(", ")
+                    ))
                 }
                 "addExistingStorageGroupParam" => {
                     let ids = id_list(&sp, "storageGroupId");
@@ -842,7 +895,10 @@ fn edit_storage_group(a: &mut Array, sg: &str, (action, p): (String, Value)) -> 
                     for c in &ids {
                         a.add_child(sg, c)?;
                     }
-                    Ok(format!("Adding Storage Groups [{}] to [{sg}]", ids.join(", ")))
+                    Ok(format!(
+                        "Adding Storage Groups [{}] to [{sg}]",
+                        ids.join(", ")
+                    ))
                 }
                 other => Err(SimError::bad_request(format!(
                     "Unsupported expandStorageGroupParam action {other}"
@@ -862,14 +918,21 @@ fn edit_storage_group(a: &mut Array, sg: &str, (action, p): (String, Value)) -> 
             for c in &ids {
                 a.remove_child(sg, c)?;
             }
-            Ok(format!("Removing Storage Groups [{}] from [{sg}]", ids.join(", ")))
+            Ok(format!(
+                "Removing Storage Groups [{}] from [{sg}]",
+                ids.join(", ")
+            ))
         }
         "moveVolumeToStorageGroupParam" => {
             let ids = id_list(&p, "volumeId");
-            let target = s(&p, "storageGroupId")
-                .ok_or_else(|| SimError::bad_request("moveVolumeToStorageGroupParam needs storageGroupId"))?;
+            let target = s(&p, "storageGroupId").ok_or_else(|| {
+                SimError::bad_request("moveVolumeToStorageGroupParam needs storageGroupId")
+            })?;
             a.move_volumes(sg, &ids, &target)?;
-            Ok(format!("Moving Volumes [{}] from [{sg}] to [{target}]", ids.join(", ")))
+            Ok(format!(
+                "Moving Volumes [{}] from [{sg}] to [{target}]",
+                ids.join(", ")
+            ))
         }
         "editStorageGroupSLOParam" => {
             a.set_slo(sg, s(&p, "sloId"))?;
@@ -903,7 +966,9 @@ fn edit_volume(a: &mut Array, dev: &str, (action, p): (String, Value)) -> SimRes
             Ok(format!("Expand Volume [{dev}]"))
         }
         "modifyVolumeIdentifierParam" => {
-            let name = p.get("volumeIdentifier").and_then(|i| s(i, "identifier_name"));
+            let name = p
+                .get("volumeIdentifier")
+                .and_then(|i| s(i, "identifier_name"));
             a.rename_volume(dev, name)?;
             Ok(format!("Rename Volume [{dev}]"))
         }
@@ -954,10 +1019,15 @@ async fn replication(
             let ans = sim
                 .mutate(array, body, "Create Snapshot", "", move |a| {
                     a.create_snapshot(&name, &devs, now)?;
-                    Ok(format!("Establish SnapVX snapshot [{name}] of [{}]", devs.join(", ")))
+                    Ok(format!(
+                        "Establish SnapVX snapshot [{name}] of [{}]",
+                        devs.join(", ")
+                    ))
                 })
                 .await?;
-            Ok(sim.sync_or_job(ans, StatusCode::CREATED, |_| Some(json!({"success": true}))).await)
+            Ok(sim
+                .sync_or_job(ans, StatusCode::CREATED, |_| Some(json!({"success": true})))
+                .await)
         }
         ["snapshot", name] if *m == Method::PUT => {
             t.push_str("/snapshot/{name}");
@@ -966,7 +1036,10 @@ async fn replication(
             let action = s(body, "action").unwrap_or_default();
             let gen_no = body
                 .get("generation")
-                .and_then(|g| g.as_u64().or_else(|| g.as_str().and_then(|s| s.parse().ok())))
+                .and_then(|g| {
+                    g.as_u64()
+                        .or_else(|| g.as_str().and_then(|s| s.parse().ok()))
+                })
                 .unwrap_or(0) as u32;
             let copy = truthy(body, "copy") || !truthy(body, "nocopy");
             if src.len() != tgt.len() || src.is_empty() {
@@ -991,7 +1064,9 @@ async fn replication(
                     Ok(format!("{action} SnapVX snapshot [{name}]"))
                 })
                 .await?;
-            Ok(sim.sync_or_job(ans, StatusCode::OK, |_| Some(json!({"success": true}))).await)
+            Ok(sim
+                .sync_or_job(ans, StatusCode::OK, |_| Some(json!({"success": true})))
+                .await)
         }
         ["snapshot", name] if *m == Method::DELETE => {
             t.push_str("/snapshot/{name}");
@@ -1003,7 +1078,10 @@ async fn replication(
             }
             let gen_no = body
                 .get("generation")
-                .and_then(|g| g.as_u64().or_else(|| g.as_str().and_then(|s| s.parse().ok())))
+                .and_then(|g| {
+                    g.as_u64()
+                        .or_else(|| g.as_str().and_then(|s| s.parse().ok()))
+                })
                 .unwrap_or(0) as u32;
             let name = name.to_string();
             let ans = sim
@@ -1014,7 +1092,9 @@ async fn replication(
                     Ok(format!("Terminate SnapVX snapshot [{name}]"))
                 })
                 .await?;
-            Ok(sim.sync_or_job(ans, StatusCode::NO_CONTENT, |_| Some(Value::Null)).await)
+            Ok(sim
+                .sync_or_job(ans, StatusCode::NO_CONTENT, |_| Some(Value::Null))
+                .await)
         }
         ["volume", dev, "snapshot"] if *m == Method::GET => {
             t.push_str("/volume/{dev}/snapshot");

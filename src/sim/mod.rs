@@ -292,9 +292,16 @@ impl Sim {
             let mut verdict = None;
             let body_text = String::from_utf8_lossy(body);
             for (i, r) in f.rules.iter().enumerate() {
-                let hit = r.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
-                    && r.path_contains.as_ref().is_none_or(|p| path.contains(p.as_str()))
-                    && r.body_contains.as_ref().is_none_or(|b| body_text.contains(b.as_str()));
+                let hit = r
+                    .method
+                    .as_ref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+                    && r.path_contains
+                        .as_ref()
+                        .is_none_or(|p| path.contains(p.as_str()))
+                    && r.body_contains
+                        .as_ref()
+                        .is_none_or(|b| body_text.contains(b.as_str()));
                 if hit {
                     verdict = Some(r.clone());
                     if r.times > 0 {
@@ -342,11 +349,21 @@ impl Sim {
             .iter()
             .find(|r| {
                 r.fail_job
-                    && r.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
-                    && r.path_contains.as_ref().is_none_or(|p| path.contains(p.as_str()))
-                    && r.body_contains.as_ref().is_none_or(|b| text.contains(b.as_str()))
+                    && r.method
+                        .as_ref()
+                        .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+                    && r.path_contains
+                        .as_ref()
+                        .is_none_or(|p| path.contains(p.as_str()))
+                    && r.body_contains
+                        .as_ref()
+                        .is_none_or(|b| text.contains(b.as_str()))
             })
-            .map(|r| r.message.clone().unwrap_or_else(|| "Simulated job failure".into()))
+            .map(|r| {
+                r.message
+                    .clone()
+                    .unwrap_or_else(|| "Simulated job failure".into())
+            })
     }
 
     /// Applies a change to one array atomically (all or nothing), records a
@@ -366,7 +383,11 @@ impl Sim {
         let asynchronous = http::is_async(body);
         let mut fail = FAIL_JOB.try_with(|f| f.clone()).ok().flatten();
         if asynchronous && fail.is_none() {
-            let rate = self.faults.lock().map(|f| f.faults.job_failure_rate).unwrap_or(0.0);
+            let rate = self
+                .faults
+                .lock()
+                .map(|f| f.faults.job_failure_rate)
+                .unwrap_or(0.0);
             if rate > 0.0
                 && let Ok(mut st) = self.faults.lock()
                 && st.rng.random::<f64>() < rate
@@ -390,7 +411,12 @@ impl Sim {
                 );
                 http::Applied::Job(j)
             }
-            Some(msg) => return Err(SimError { status: 500, message: msg }),
+            Some(msg) => {
+                return Err(SimError {
+                    status: 500,
+                    message: msg,
+                });
+            }
             None => {
                 let task = f(&mut copy)?;
                 w.arrays.insert(array.to_string(), copy);
@@ -430,7 +456,10 @@ impl Sim {
         }
         tokio::task::spawn_blocking(move || write_atomic(&path, &data))
             .await
-            .map_err(|e| SimError { status: 500, message: e.to_string() })?
+            .map_err(|e| SimError {
+                status: 500,
+                message: e.to_string(),
+            })?
             .map_err(|e| SimError {
                 status: 500,
                 message: format!("cannot write state file: {e}"),
@@ -445,7 +474,9 @@ impl Sim {
             .jobs
             .get(id)
             .ok_or_else(|| SimError::not_found(format!("Cannot find job {id}")))?;
-        let sym = array.map(String::from).or_else(|| w.arrays.keys().next().cloned());
+        let sym = array
+            .map(String::from)
+            .or_else(|| w.arrays.keys().next().cloned());
         Ok((StatusCode::OK, render::job(j, sym.as_deref(), now_ms())))
     }
 
@@ -468,7 +499,13 @@ impl Sim {
                     None => break,
                 }
             }
-            its.0.insert(id.clone(), Iterator { results, expires_ms: expires });
+            its.0.insert(
+                id.clone(),
+                Iterator {
+                    results,
+                    expires_ms: expires,
+                },
+            );
             its.1.push_back(id.clone());
         }
         json!({
@@ -482,35 +519,43 @@ impl Sim {
 
     fn iterator_page(&self, id: &str, q: &BTreeMap<String, String>) -> http::Answer {
         let from: usize = q.get("from").and_then(|s| s.parse().ok()).unwrap_or(1);
-        let to: usize = q.get("to").and_then(|s| s.parse().ok()).unwrap_or(from + PAGE - 1);
+        let to: usize = q
+            .get("to")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(from + PAGE - 1);
         if from == 0 || to < from || to - from + 1 > PAGE {
             return Err(SimError::bad_request(format!(
                 "from and to must satisfy 1 <= from <= to and ask for at most {PAGE} results"
             )));
         }
-        let its = self
-            .iterators
-            .lock()
-            .map_err(|_| SimError { status: 500, message: "iterator table poisoned".into() })?;
+        let its = self.iterators.lock().map_err(|_| SimError {
+            status: 500,
+            message: "iterator table poisoned".into(),
+        })?;
         let it = its
             .0
             .get(id)
             .filter(|it| it.expires_ms > now_ms())
-            .ok_or_else(|| SimError::not_found(format!("Cannot find iterator {id}; it may have expired")))?;
+            .ok_or_else(|| {
+                SimError::not_found(format!("Cannot find iterator {id}; it may have expired"))
+            })?;
         let end = to.min(it.results.len());
         let page: Vec<Value> = if from <= end {
             it.results[from - 1..end].to_vec()
         } else {
             vec![]
         };
-        Ok((StatusCode::OK, json!({"result": page, "from": from, "to": end})))
+        Ok((
+            StatusCode::OK,
+            json!({"result": page, "from": from, "to": end}),
+        ))
     }
 
     fn iterator_delete(&self, id: &str) -> http::Answer {
-        let mut its = self
-            .iterators
-            .lock()
-            .map_err(|_| SimError { status: 500, message: "iterator table poisoned".into() })?;
+        let mut its = self.iterators.lock().map_err(|_| SimError {
+            status: 500,
+            message: "iterator table poisoned".into(),
+        })?;
         its.0
             .remove(id)
             .ok_or_else(|| SimError::not_found(format!("Cannot find iterator {id}")))?;
@@ -638,7 +683,9 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/sim/state", get(sim_state))
         .route("/sim/faults", get(sim_get_faults).put(sim_put_faults))
         .route("/sim/write", axum::routing::put(sim_write))
-        .fallback(|| async { http::error_response(404, "Not found: Unisphere lives under /univmax/restapi") })
+        .fallback(|| async {
+            http::error_response(404, "Not found: Unisphere lives under /univmax/restapi")
+        })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(sim)
 }
@@ -668,7 +715,11 @@ pub fn load_or_make_cert(dir: &Path) -> Result<(String, String), String> {
 }
 
 pub fn make_cert() -> Result<(String, String), String> {
-    let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     let ck = rcgen::generate_simple_self_signed(names).map_err(|e| e.to_string())?;
     Ok((ck.cert.pem(), ck.signing_key.serialize_pem()))
 }
@@ -676,12 +727,19 @@ pub fn make_cert() -> Result<(String, String), String> {
 /// A TLS listener for `axum::serve`: handshakes run in their own tasks so a
 /// slow client cannot stall others.
 pub struct TlsListener {
-    rx: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, std::net::SocketAddr)>,
+    rx: tokio::sync::mpsc::Receiver<(
+        tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        std::net::SocketAddr,
+    )>,
     addr: std::net::SocketAddr,
 }
 
 impl TlsListener {
-    pub fn new(tcp: tokio::net::TcpListener, cert_pem: &str, key_pem: &str) -> Result<Self, String> {
+    pub fn new(
+        tcp: tokio::net::TcpListener,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<Self, String> {
         use rustls::pki_types::pem::PemObject;
         let certs = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
@@ -708,7 +766,8 @@ impl TlsListener {
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(sock)).await {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(sock)).await
+                    {
                         Ok(Ok(s)) => {
                             let _ = tx.send((s, peer)).await;
                         }
@@ -746,7 +805,11 @@ pub async fn serve(sim: Arc<Sim>, listen: &str, plain_http: bool) -> Result<(), 
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let app = router(sim.clone());
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
     if plain_http {
         println!("vmax-sim listening on http://{host}:{}", addr.port());
         use std::io::Write;
@@ -757,7 +820,12 @@ pub async fn serve(sim: Arc<Sim>, listen: &str, plain_http: bool) -> Result<(), 
             .cfg
             .cert_dir
             .clone()
-            .or_else(|| sim.cfg.state.as_ref().and_then(|p| p.parent().map(Path::to_path_buf)))
+            .or_else(|| {
+                sim.cfg
+                    .state
+                    .as_ref()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+            })
             .filter(|p| !p.as_os_str().is_empty());
         let (cert, key) = match &dir {
             Some(d) => load_or_make_cert(d)?,

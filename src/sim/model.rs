@@ -17,13 +17,22 @@ pub struct SimError {
 
 impl SimError {
     pub fn bad_request(m: impl Into<String>) -> Self {
-        Self { status: 400, message: m.into() }
+        Self {
+            status: 400,
+            message: m.into(),
+        }
     }
     pub fn not_found(m: impl Into<String>) -> Self {
-        Self { status: 404, message: m.into() }
+        Self {
+            status: 404,
+            message: m.into(),
+        }
     }
     pub fn conflict(m: impl Into<String>) -> Self {
-        Self { status: 409, message: m.into() }
+        Self {
+            status: 409,
+            message: m.into(),
+        }
     }
 }
 
@@ -375,9 +384,11 @@ impl Array {
     }
 
     pub fn host_of_initiator(&self, initiator: &str) -> Option<&Host> {
-        self.hosts
-            .values()
-            .find(|h| h.initiators.iter().any(|i| i.eq_ignore_ascii_case(initiator)))
+        self.hosts.values().find(|h| {
+            h.initiators
+                .iter()
+                .any(|i| i.eq_ignore_ascii_case(initiator))
+        })
     }
 
     pub fn snapshots_of(&self, dev: &str) -> impl Iterator<Item = &Snapshot> {
@@ -602,7 +613,9 @@ impl Array {
         let mut ids = Vec::new();
         for _ in 0..count {
             if self.next_device > 0xFFFFF {
-                return Err(SimError::bad_request("The array has no free device numbers"));
+                return Err(SimError::bad_request(
+                    "The array has no free device numbers",
+                ));
             }
             let id = format!("{:05X}", self.next_device);
             self.next_device += 1;
@@ -722,7 +735,9 @@ impl Array {
 
     pub fn add_child(&mut self, parent: &str, child: &str) -> SimResult<()> {
         if parent == child {
-            return Err(SimError::bad_request("A storage group cannot be its own child"));
+            return Err(SimError::bad_request(
+                "A storage group cannot be its own child",
+            ));
         }
         let p = self.sg(parent)?;
         let c = self.sg(child)?;
@@ -746,7 +761,11 @@ impl Array {
                 "Storage group {child} already has a parent storage group"
             )));
         }
-        if self.masking_views.values().any(|v| v.storage_group == child) {
+        if self
+            .masking_views
+            .values()
+            .any(|v| v.storage_group == child)
+        {
             return Err(SimError::bad_request(format!(
                 "Storage group {child} is in a masking view and cannot become a child"
             )));
@@ -818,8 +837,18 @@ impl Array {
             }
             Ok(())
         };
-        check(&limit.host_io_limit_io_sec, 100, 100_000, "host_io_limit_io_sec")?;
-        check(&limit.host_io_limit_mb_sec, 1, 100_000, "host_io_limit_mb_sec")?;
+        check(
+            &limit.host_io_limit_io_sec,
+            100,
+            100_000,
+            "host_io_limit_io_sec",
+        )?;
+        check(
+            &limit.host_io_limit_mb_sec,
+            1,
+            100_000,
+            "host_io_limit_mb_sec",
+        )?;
         if !["Never", "OnFailure", "Always"].contains(&limit.dynamic_distribution.as_str()) {
             return Err(SimError::bad_request(
                 "dynamicDistribution must be Never, OnFailure or Always",
@@ -927,7 +956,9 @@ impl Array {
     pub fn create_host(&mut self, id: &str, initiators: &[String]) -> SimResult<()> {
         check_object_name("host", id)?;
         if self.hosts.contains_key(id) {
-            return Err(SimError::conflict(format!("A host named {id} already exists")));
+            return Err(SimError::conflict(format!(
+                "A host named {id} already exists"
+            )));
         }
         for i in initiators {
             let lower = i.to_ascii_lowercase();
@@ -1115,7 +1146,9 @@ impl Array {
         let src = self.volume(source)?;
         let tgt = self.volume(target)?;
         if source == target {
-            return Err(SimError::bad_request("A volume cannot be linked to its own snapshot"));
+            return Err(SimError::bad_request(
+                "A volume cannot be linked to its own snapshot",
+            ));
         }
         if tgt.cap_mb < src.cap_mb {
             return Err(SimError::bad_request(format!(
@@ -1156,7 +1189,12 @@ impl Array {
         Ok(())
     }
 
-    pub fn terminate_snapshot(&mut self, name: &str, source: &str, generation: u32) -> SimResult<()> {
+    pub fn terminate_snapshot(
+        &mut self,
+        name: &str,
+        source: &str,
+        generation: u32,
+    ) -> SimResult<()> {
         let idx = self.snapshot_index(name, source, generation)?;
         if !self.snapshots[idx].links.is_empty() {
             let t: Vec<&str> = self.snapshots[idx]
@@ -1242,10 +1280,19 @@ impl World {
 /// The out-of-the-box array: what `vmax-sim` serves without a seed file.
 pub fn default_world() -> World {
     let mut a = Array::new("000197800123", "VMAX250F", "5977.1125.1125");
-    a.slos = ["Bronze", "Diamond", "Gold", "Optimized", "Platinum", "Silver"]
+    a.slos = [
+        "Bronze",
+        "Diamond",
+        "Gold",
+        "Optimized",
+        "Platinum",
+        "Silver",
+    ]
+    .map(String::from)
+    .to_vec();
+    a.workloads = ["OLTP", "OLTP_REP", "DSS", "DSS_REP"]
         .map(String::from)
         .to_vec();
-    a.workloads = ["OLTP", "OLTP_REP", "DSS", "DSS_REP"].map(String::from).to_vec();
     a.srps.insert(
         "SRP_1".into(),
         Srp {
@@ -1355,12 +1402,19 @@ mod tests {
     fn volume_lifecycle_and_delete_rules() {
         let mut a = arr();
         sg(&mut a, "sg1", Some("Diamond"));
-        let ids = a.create_volumes("sg1", 1, 10 * 1024, Some("OS-v1".into())).unwrap();
+        let ids = a
+            .create_volumes("sg1", 1, 10 * 1024, Some("OS-v1".into()))
+            .unwrap();
         let d = &ids[0];
         assert_eq!(d.len(), 5);
         assert!(a.volumes[d].wwn.starts_with("60000970000197800123"));
         assert_eq!(a.delete_volume(d).unwrap_err().status, 400);
-        assert!(a.expand_volume(d, 5 * 1024).unwrap_err().message.contains("only grow"));
+        assert!(
+            a.expand_volume(d, 5 * 1024)
+                .unwrap_err()
+                .message
+                .contains("only grow")
+        );
         a.expand_volume(d, 20 * 1024).unwrap();
         a.remove_volumes("sg1", std::slice::from_ref(d)).unwrap();
         a.delete_volume(d).unwrap();
@@ -1387,27 +1441,38 @@ mod tests {
         sg(&mut a, "child", Some("Diamond"));
         a.add_child("parent", "child").unwrap();
         let ids = a.create_volumes("child", 3, 1024, None).unwrap();
-        a.create_host("h1", &["iqn.1993-08.org.debian:01:abc".into()]).unwrap();
+        a.create_host("h1", &["iqn.1993-08.org.debian:01:abc".into()])
+            .unwrap();
         assert!(
             a.create_host("h2", &["iqn.1993-08.org.debian:01:abc".into()])
                 .unwrap_err()
                 .message
                 .contains("one host only")
         );
-        assert!(a.create_masking_view("mv", "h1", "OS-iscsi-PG", "child").is_err());
-        a.create_masking_view("mv", "h1", "OS-iscsi-PG", "parent").unwrap();
+        assert!(
+            a.create_masking_view("mv", "h1", "OS-iscsi-PG", "child")
+                .is_err()
+        );
+        a.create_masking_view("mv", "h1", "OS-iscsi-PG", "parent")
+            .unwrap();
         let luns: Vec<u32> = ids.iter().map(|d| a.hosts["h1"].luns[d]).collect();
         assert_eq!(luns, vec![1, 2, 3]);
         a.remove_volumes("child", &ids[1..2]).unwrap();
         let more = a.create_volumes("child", 1, 1024, None).unwrap();
         assert_eq!(a.hosts["h1"].luns[&more[0]], 2, "lowest free LUN is reused");
-        assert_eq!(a.hosts["h1"].luns[&ids[2]], 3, "LUNs are kept while visible");
+        assert_eq!(
+            a.hosts["h1"].luns[&ids[2]], 3,
+            "LUNs are kept while visible"
+        );
         assert!(a.delete_storage_group("parent").is_err());
         assert!(a.delete_host("h1").is_err());
         assert_eq!(a.views_of_sg("child"), vec!["mv"]);
         a.delete_masking_view("mv").unwrap();
         assert!(a.hosts["h1"].luns.is_empty());
-        assert!(a.delete_storage_group("parent").is_err(), "parent with children");
+        assert!(
+            a.delete_storage_group("parent").is_err(),
+            "parent with children"
+        );
     }
 
     #[test]
@@ -1417,8 +1482,10 @@ mod tests {
         let src = a.create_volumes("sg", 1, 1024, None).unwrap()[0].clone();
         let small = a.create_volumes("sg", 1, 512, None).unwrap()[0].clone();
         let tgt = a.create_volumes("sg", 1, 2048, None).unwrap()[0].clone();
-        a.create_snapshot("snap", std::slice::from_ref(&src), 10).unwrap();
-        a.create_snapshot("snap", std::slice::from_ref(&src), 20).unwrap();
+        a.create_snapshot("snap", std::slice::from_ref(&src), 10)
+            .unwrap();
+        a.create_snapshot("snap", std::slice::from_ref(&src), 20)
+            .unwrap();
         let newest = a.snapshots.iter().find(|s| s.created_ms == 20).unwrap();
         assert_eq!(a.generation(newest), 0);
         assert!(a.link_snapshot("snap", &src, &small, 0, true, 30).is_err());
@@ -1426,7 +1493,12 @@ mod tests {
         assert!(a.link_snapshot("snap", &src, &tgt, 1, true, 30).is_err());
         assert!(a.terminate_snapshot("snap", &src, 0).is_err());
         assert!(a.expand_volume(&src, 4096).is_err(), "5977 refuses");
-        let l = &a.snapshots.iter().find(|s| s.created_ms == 20).unwrap().links[0];
+        let l = &a
+            .snapshots
+            .iter()
+            .find(|s| s.created_ms == 20)
+            .unwrap()
+            .links[0];
         assert_eq!(link_percent(l, 30 + 500, 1000), 50);
         a.unlink_snapshot("snap", &src, &tgt, 0).unwrap();
         a.terminate_snapshot("snap", &src, 0).unwrap();

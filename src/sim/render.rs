@@ -17,7 +17,9 @@ pub fn volume(a: &Array, v: &Volume, ver: u32) -> Value {
     let groups = a.groups_of_volume(&v.volume_id);
     let mut paths = 0;
     for mv in a.masking_views.values() {
-        if a.volumes_in_sg_deep(&mv.storage_group).contains(&v.volume_id) {
+        if a.volumes_in_sg_deep(&mv.storage_group)
+            .contains(&v.volume_id)
+        {
             paths += a
                 .port_groups
                 .get(&mv.port_group)
@@ -131,7 +133,10 @@ pub fn srp(a: &Array, id: &str, ver: u32) -> Option<Value> {
     m.insert("emulation".into(), json!("FBA"));
     m.insert("reserved_cap_percent".into(), json!(s.reserved_cap_percent));
     if is_v84(ver) {
-        m.insert("total_usable_cap_gb".into(), json!(round2(s.total_usable_cap_gb)));
+        m.insert(
+            "total_usable_cap_gb".into(),
+            json!(round2(s.total_usable_cap_gb)),
+        );
         m.insert("total_allocated_cap_gb".into(), json!(round2(allocated)));
         m.insert("total_subscribed_cap_gb".into(), json!(round2(subscribed)));
         m.insert("srpSloDemandId".into(), json!(a.slos));
@@ -320,7 +325,10 @@ pub fn initiator(a: &Array, id: &str) -> Option<Value> {
 /// Strips a `SE-1E:0:` prefix from a full initiator id.
 pub fn bare_initiator<'a>(a: &Array, id: &'a str) -> &'a str {
     for k in a.ports.keys() {
-        if let Some(rest) = id.strip_prefix(k.as_str()).and_then(|r| r.strip_prefix(':')) {
+        if let Some(rest) = id
+            .strip_prefix(k.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+        {
             return rest;
         }
     }

@@ -1,0 +1,688 @@
+//! The VMAX iSCSI driver's operations as plain async functions over the
+//! Unisphere client: naming, policies, storage groups, locks.
+//!
+//! Invariants: nothing here sees Terraform types; every change to a storage
+//! group happens under that group's lock, and state is re-read after the
+//! lock is taken; a failed create leaves nothing behind (or returns what it
+//! made); the volume identifier `OS-<name>` is the idempotency key.
+
+pub mod locks;
+pub mod naming;
+
+use crate::unisphere::{self, Client, Error as ApiError, StorageGroup, Volume, VolumeId};
+pub use naming::Policy;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// A driver failure a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("{context}: {source}")]
+    Context { context: String, source: ApiError },
+}
+
+impl DriverError {
+    fn ctx(context: impl Into<String>) -> impl FnOnce(ApiError) -> DriverError {
+        let context = context.into();
+        move |source| DriverError::Context { context, source }
+    }
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            DriverError::Api(e) | DriverError::Context { source: e, .. } => e.is_not_found(),
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, DriverError>;
+
+/// What the array says about one managed volume.
+#[derive(Debug, Clone)]
+pub struct VolumeInfo {
+    pub device_id: String,
+    pub identifier: Option<String>,
+    pub size_gb: f64,
+    pub wwn: String,
+    pub storage_groups: Vec<String>,
+    /// From the volume's service-level storage group, if any.
+    pub policy: Option<Policy>,
+    /// The group whose service level the volume takes.
+    pub policy_group: Option<String>,
+    pub snapvx_source: bool,
+    pub snapvx_target: bool,
+    pub masking_views: Vec<String>,
+}
+
+/// Driver settings from the provider block.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub array: String,
+    pub srp: String,
+    pub port_groups: Vec<String>,
+}
+
+pub struct Driver {
+    pub client: Client,
+    pub settings: Settings,
+    locks: locks::Locks,
+    slos: OnceCell<Vec<String>>,
+    workloads: OnceCell<Vec<String>>,
+}
+
+impl Driver {
+    pub fn new(client: Client, settings: Settings) -> Self {
+        Driver {
+            client,
+            settings,
+            locks: locks::Locks::default(),
+            slos: OnceCell::new(),
+            workloads: OnceCell::new(),
+        }
+    }
+
+    pub fn array(&self) -> &str {
+        &self.settings.array
+    }
+
+    fn sp(&self, rest: &str) -> String {
+        self.client.path(&format!(
+            "sloprovisioning/symmetrix/{}/{rest}",
+            self.settings.array
+        ))
+    }
+
+    /// Checks the array exists and is reachable.
+    pub async fn check_array(&self) -> Result<unisphere::SymmetrixInfo> {
+        let arrays: serde_json::Value = self
+            .client
+            .get("list arrays", &self.client.path("system/symmetrix"), &[])
+            .await?;
+        let ids: Vec<String> = arrays
+            .get("symmetrixId")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !ids.iter().any(|i| *i == self.settings.array) {
+            return Err(DriverError::Invalid(format!(
+                "array {} is not managed by the Unisphere at {}; it manages: {}",
+                self.settings.array,
+                self.client.endpoint(),
+                if ids.is_empty() {
+                    "no arrays".to_string()
+                } else {
+                    ids.join(", ")
+                }
+            )));
+        }
+        Ok(self
+            .client
+            .get(
+                "read array",
+                &self
+                    .client
+                    .path(&format!("system/symmetrix/{}", self.settings.array)),
+                &[],
+            )
+            .await?)
+    }
+
+    pub async fn service_levels(&self) -> Result<&Vec<String>> {
+        self.slos
+            .get_or_try_init(|| async {
+                let l: unisphere::SloList = self
+                    .client
+                    .get("list service levels", &self.sp("slo"), &[])
+                    .await?;
+                Ok::<_, DriverError>(
+                    l.slo_id
+                        .into_iter()
+                        .filter(|s| !s.eq_ignore_ascii_case("none"))
+                        .collect(),
+                )
+            })
+            .await
+    }
+
+    pub async fn workloads(&self) -> Result<&Vec<String>> {
+        self.workloads
+            .get_or_try_init(|| async {
+                let l: unisphere::WorkloadList = self
+                    .client
+                    .get("list workloads", &self.sp("workloadtype"), &[])
+                    .await?;
+                Ok::<_, DriverError>(
+                    l.workload_id
+                        .into_iter()
+                        .filter(|s| !s.eq_ignore_ascii_case("none"))
+                        .collect(),
+                )
+            })
+            .await
+    }
+
+    /// Checks a policy against the array's lists; the message names the valid values.
+    pub async fn validate_policy(&self, p: &Policy) -> Result<()> {
+        if let Some(slo) = &p.slo {
+            let slos = self.service_levels().await?;
+            if !slos.iter().any(|s| s == slo) {
+                return Err(DriverError::Invalid(format!(
+                    "service level {slo:?} is not offered by array {}; valid values are: {}, or \"None\" for no service level",
+                    self.settings.array,
+                    slos.join(", ")
+                )));
+            }
+        }
+        if let Some(w) = &p.workload {
+            if p.slo.is_none() {
+                return Err(DriverError::Invalid(format!(
+                    "workload {w:?} needs a service level; set service_level, or remove workload"
+                )));
+            }
+            let ws = self.workloads().await?;
+            if !ws.iter().any(|x| x == w) {
+                return Err(DriverError::Invalid(format!(
+                    "workload {w:?} is not offered by array {}; valid values are: {}",
+                    self.settings.array,
+                    if ws.is_empty() {
+                        "none (this array has no workload types; omit workload)".to_string()
+                    } else {
+                        ws.join(", ")
+                    }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- storage groups -----------------------------------------------------
+
+    pub async fn get_storage_group(&self, sg: &str) -> Result<Option<StorageGroup>> {
+        Ok(self
+            .client
+            .get_opt(
+                "read storage group",
+                &self.sp(&format!("storagegroup/{sg}")),
+            )
+            .await?)
+    }
+
+    /// Creates the default group of a policy if it is missing. Caller holds the group's lock.
+    async fn ensure_policy_group(&self, p: &Policy) -> Result<String> {
+        let sg = p.default_storage_group();
+        if self.get_storage_group(&sg).await?.is_some() {
+            return Ok(sg);
+        }
+        let mut body = json!({
+            "srpId": if p.slo.is_some() { p.srp.as_str() } else { "None" },
+            "storageGroupId": sg,
+            "emulation": "FBA",
+            "create_empty_storage_group": "true",
+        });
+        if let Some(slo) = &p.slo {
+            let mut param =
+                json!({"sloId": slo, "workloadSelection": p.workload.as_deref().unwrap_or("None")});
+            if self.client.version_number() < 90 {
+                param["num_of_vols"] = json!(0);
+                param["volumeAttribute"] = json!({"volume_size": "0", "capacityUnit": "GB"});
+            } else {
+                param["volumeAttributes"] =
+                    json!([{"num_of_vols": 0, "volume_size": "0", "capacityUnit": "GB"}]);
+            }
+            body["sloBasedStorageGroupParam"] = json!([param]);
+        } else {
+            // a group without service level still belongs to the SRP
+            body["srpId"] = json!(p.srp);
+        }
+        match self
+            .client
+            .change(
+                &format!("create storage group {sg}"),
+                Method::POST,
+                &self.sp("storagegroup"),
+                body,
+            )
+            .await
+        {
+            Ok(_) => Ok(sg),
+            // made meanwhile by someone else: fine
+            Err(e) if e.status() == Some(409) => Ok(sg),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a driver-made group when it is empty and in no view. Caller holds its lock.
+    async fn delete_group_if_empty(&self, sg: &str) -> Result<()> {
+        if !sg.starts_with(naming::MANAGED_PREFIX) {
+            return Ok(());
+        }
+        if let Some(g) = self.get_storage_group(sg).await?
+            && g.num_of_vols == 0
+            && g.maskingview.is_empty()
+            && g.child_storage_group.is_empty()
+            && g.parent_storage_group.is_empty()
+        {
+            match self
+                .client
+                .delete(
+                    &format!("delete empty storage group {sg}"),
+                    &self.sp(&format!("storagegroup/{sg}")),
+                    None,
+                )
+                .await
+            {
+                Ok(()) => tracing::info!(storage_group = sg, "deleted empty storage group"),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    // ---- volumes ------------------------------------------------------------
+
+    /// Device ids of volumes with this identifier.
+    pub async fn find_by_identifier(&self, identifier: &str) -> Result<Vec<String>> {
+        let ids: Vec<VolumeId> = self
+            .client
+            .list_all(
+                "find volume by identifier",
+                &self.sp("volume"),
+                &[("volume_identifier", identifier)],
+            )
+            .await?;
+        Ok(ids.into_iter().map(|v| v.volume_id).collect())
+    }
+
+    pub async fn get_volume(&self, dev: &str) -> Result<Option<VolumeInfo>> {
+        let Some(v): Option<Volume> = self
+            .client
+            .get_opt("read volume", &self.sp(&format!("volume/{dev}")))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut policy = None;
+        let mut policy_group = None;
+        let mut views = Vec::new();
+        for sg in &v.storage_groups {
+            if let Some(g) = self.get_storage_group(sg).await? {
+                views.extend(g.maskingview.iter().cloned());
+                if let Some(slo) = g.service_level() {
+                    policy = Some(Policy::new(
+                        g.srp.as_deref().unwrap_or(&self.settings.srp),
+                        Some(slo),
+                        g.workload_type(),
+                    ));
+                    policy_group = Some(g.id.clone());
+                }
+            }
+        }
+        if policy.is_none() && !v.storage_groups.is_empty() {
+            policy = Some(Policy::new(&self.settings.srp, None, None));
+            policy_group = v
+                .storage_groups
+                .iter()
+                .find(|g| g.as_str() == "OS-no_SLO-SG")
+                .cloned();
+        }
+        views.sort();
+        views.dedup();
+        Ok(Some(VolumeInfo {
+            device_id: v.volume_id,
+            identifier: v.volume_identifier,
+            size_gb: if v.cap_mb > 0.0 {
+                v.cap_mb / 1024.0
+            } else {
+                v.cap_gb
+            },
+            wwn: v.wwn,
+            storage_groups: v.storage_groups,
+            policy,
+            policy_group,
+            snapvx_source: v.snapvx_source,
+            snapvx_target: v.snapvx_target,
+            masking_views: views,
+        }))
+    }
+
+    /// create_volume: a new `size_gb` volume named `OS-<name>` in the
+    /// policy's default group. A volume already carrying the identifier (a
+    /// retried apply) is adopted instead of making a second one.
+    pub async fn create_volume(&self, name: &str, size_gb: i64, p: &Policy) -> Result<VolumeInfo> {
+        if size_gb < 1 {
+            return Err(DriverError::Invalid(format!(
+                "size_gb must be at least 1, not {size_gb}"
+            )));
+        }
+        self.validate_policy(p).await?;
+        let identifier = naming::volume_identifier(name);
+        let existing = self.find_by_identifier(&identifier).await?;
+        match existing.as_slice() {
+            [one] => {
+                tracing::warn!(device = %one, identifier, "a volume with this identifier exists already; adopting it");
+                return self.get_volume(one).await?.ok_or_else(|| {
+                    DriverError::Invalid(format!("volume {one} vanished while being adopted"))
+                });
+            }
+            [] => {}
+            many => {
+                return Err(DriverError::Invalid(format!(
+                    "several volumes carry the identifier {identifier} ({}); rename or remove the extra ones, then import the right one",
+                    many.join(", ")
+                )));
+            }
+        }
+        let sg = p.default_storage_group();
+        let _g = self.locks.lock(&sg).await;
+        self.ensure_policy_group(p).await?;
+        let ident =
+            json!({"identifier_name": identifier, "volumeIdentifierChoice": "identifier_name"});
+        let add = if self.client.version_number() < 90 {
+            json!({"num_of_vols": 1, "emulation": "FBA", "volumeIdentifier": ident,
+                   "volumeAttribute": {"volume_size": size_gb.to_string(), "capacityUnit": "GB"}})
+        } else {
+            json!({"emulation": "FBA", "create_new_volumes": false,
+                   "volumeAttributes": [{"num_of_vols": 1, "volume_size": size_gb.to_string(), "capacityUnit": "GB", "volumeIdentifier": ident}]})
+        };
+        let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addVolumeParam": add}}});
+        let op = format!("create volume {identifier} in {sg}");
+        let result = self
+            .client
+            .change(
+                &op,
+                Method::PUT,
+                &self.sp(&format!("storagegroup/{sg}")),
+                body,
+            )
+            .await;
+        let dev = match result {
+            Ok(done) => match done.new_device_ids().as_slice() {
+                [d] => Some(d.clone()),
+                _ => None,
+            },
+            Err(e) => {
+                // the change may have happened anyway (timeouts): reconcile by reading
+                if let Ok(found) = self.find_by_identifier(&identifier).await
+                    && let [d] = found.as_slice()
+                {
+                    tracing::warn!(device = %d, error = %e, "create reported an error but the volume exists; keeping it");
+                    Some(d.clone())
+                } else {
+                    let _ = self.delete_group_if_empty(&sg).await;
+                    return Err(DriverError::Context {
+                        context: format!("creating volume {identifier}"),
+                        source: e,
+                    });
+                }
+            }
+        };
+        let dev = match dev {
+            Some(d) => d,
+            None => self.find_new_volume(&identifier).await?,
+        };
+        drop(_g);
+        self.get_volume(&dev).await?.ok_or_else(|| {
+            DriverError::Invalid(format!("volume {dev} was created but cannot be read back"))
+        })
+    }
+
+    /// Finds a just-created volume by identifier, allowing for read-after-write lag.
+    async fn find_new_volume(&self, identifier: &str) -> Result<String> {
+        for attempt in 0..8u32 {
+            let found = self.find_by_identifier(identifier).await?;
+            match found.as_slice() {
+                [d] => return Ok(d.clone()),
+                [] => tokio::time::sleep(Duration::from_millis(100 << attempt.min(4))).await,
+                many => {
+                    return Err(DriverError::Invalid(format!(
+                        "several volumes carry the identifier {identifier} ({})",
+                        many.join(", ")
+                    )));
+                }
+            }
+        }
+        Err(DriverError::Invalid(format!(
+            "the array reported success creating {identifier} but no volume carries that identifier; check the array"
+        )))
+    }
+
+    /// extend_volume: grow only.
+    pub async fn extend_volume(&self, dev: &str, new_gb: i64) -> Result<()> {
+        let v = self
+            .get_volume(dev)
+            .await?
+            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} does not exist")))?;
+        if (new_gb as f64) < v.size_gb {
+            return Err(DriverError::Invalid(format!(
+                "Your original size: {} GB is greater than: {new_gb} GB. Only Extend is supported",
+                v.size_gb
+            )));
+        }
+        if (new_gb as f64) == v.size_gb {
+            return Ok(());
+        }
+        let body = json!({"editVolumeActionParam": {"expandVolumeParam": {"volumeAttribute": {"volume_size": new_gb.to_string(), "capacityUnit": "GB"}}}});
+        self.client
+            .change(
+                &format!("extend volume {dev} to {new_gb} GB"),
+                Method::PUT,
+                &self.sp(&format!("volume/{dev}")),
+                body,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a volume's identifier (`None` clears it).
+    pub async fn rename_volume(&self, dev: &str, identifier: &str) -> Result<()> {
+        let body = json!({"editVolumeActionParam": {"modifyVolumeIdentifierParam": {"volumeIdentifier": {"identifier_name": identifier, "volumeIdentifierChoice": "identifier_name"}}}});
+        self.client
+            .change(
+                &format!("rename volume {dev} to {identifier}"),
+                Method::PUT,
+                &self.sp(&format!("volume/{dev}")),
+                body,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Moves volumes between groups: the array's move on 9.0 and later,
+    /// add-then-remove before. Caller holds both groups' locks.
+    async fn move_volume(&self, dev: &str, from: &str, to: &str) -> Result<()> {
+        let op = format!("move volume {dev} from {from} to {to}");
+        if self.client.version_number() >= 90 {
+            let body = json!({"editStorageGroupActionParam": {"moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": to, "force": "true"}}});
+            self.client
+                .change(
+                    &op,
+                    Method::PUT,
+                    &self.sp(&format!("storagegroup/{from}")),
+                    body,
+                )
+                .await?;
+        } else {
+            self.remove_from_group(dev, from).await?;
+            let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
+            if let Err(e) = self
+                .client
+                .change(
+                    &op,
+                    Method::PUT,
+                    &self.sp(&format!("storagegroup/{to}")),
+                    body,
+                )
+                .await
+            {
+                // put it back where it was
+                let back = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
+                let _ = self
+                    .client
+                    .change(
+                        &op,
+                        Method::PUT,
+                        &self.sp(&format!("storagegroup/{from}")),
+                        back,
+                    )
+                    .await;
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_from_group(&self, dev: &str, sg: &str) -> Result<()> {
+        let body =
+            json!({"editStorageGroupActionParam": {"removeVolumeParam": {"volumeId": [dev]}}});
+        self.client
+            .change(
+                &format!("remove volume {dev} from {sg}"),
+                Method::PUT,
+                &self.sp(&format!("storagegroup/{sg}")),
+                body,
+            )
+            .await
+            .map_err(DriverError::ctx(format!(
+                "removing volume {dev} from storage group {sg}"
+            )))?;
+        Ok(())
+    }
+
+    /// retype: moves an unattached volume to the default group of `to`
+    /// (same SRP), creating it if needed and deleting an emptied old one.
+    /// Confirms by reading the volume's groups back.
+    pub async fn retype(&self, dev: &str, to: &Policy) -> Result<VolumeInfo> {
+        self.validate_policy(to).await?;
+        let v = self
+            .get_volume(dev)
+            .await?
+            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} does not exist")))?;
+        if !v.masking_views.is_empty() {
+            return Err(DriverError::Invalid(format!(
+                "volume {dev} is exported through masking view {}; retype of attached volumes moves it between the host's child groups (remove the export first for now)",
+                v.masking_views.join(", ")
+            )));
+        }
+        let target = to.default_storage_group();
+        let from: Vec<String> = v
+            .storage_groups
+            .iter()
+            .filter(|g| **g != target)
+            .cloned()
+            .collect();
+        let mut names: Vec<String> = from.clone();
+        names.push(target.clone());
+        let _guards = self.locks.lock_many(&names).await;
+        self.ensure_policy_group(to).await?;
+        match (v.policy_group.as_ref(), v.storage_groups.contains(&target)) {
+            (_, true) => {}
+            (Some(src), false) => self.move_volume(dev, src, &target).await?,
+            (None, false) => {
+                let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
+                self.client
+                    .change(
+                        &format!("add volume {dev} to {target}"),
+                        Method::PUT,
+                        &self.sp(&format!("storagegroup/{target}")),
+                        body,
+                    )
+                    .await?;
+            }
+        }
+        // a volume also sitting in other driver-made default groups leaves them
+        for g in from {
+            if Some(&g) != v.policy_group.as_ref()
+                && g.starts_with("OS-")
+                && g.ends_with("-SG")
+                && !g.contains("-I-")
+            {
+                let _ = self.remove_from_group(dev, &g).await;
+            }
+            self.delete_group_if_empty(&g).await?;
+        }
+        let after = self
+            .get_volume(dev)
+            .await?
+            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} vanished during retype")))?;
+        if !after.storage_groups.contains(&target) {
+            return Err(DriverError::Invalid(format!(
+                "volume {dev} was moved but is not in {target} afterwards (it is in {}); check the array",
+                after.storage_groups.join(", ")
+            )));
+        }
+        Ok(after)
+    }
+
+    /// Puts a volume into its policy's default group (manage / recovery).
+    pub async fn place_in_default_group(&self, dev: &str, p: &Policy) -> Result<()> {
+        self.retype(dev, p).await.map(|_| ())
+    }
+
+    /// delete_volume: removes the volume from its groups (deleting emptied
+    /// driver-made groups), deallocates and deletes. Gone already = success.
+    pub async fn delete_volume(&self, dev: &str) -> Result<()> {
+        let Some(v) = self.get_volume(dev).await? else {
+            return Ok(());
+        };
+        if !v.masking_views.is_empty() {
+            return Err(DriverError::Invalid(format!(
+                "volume {dev} is still exported through masking view {}; remove its vmax_iscsi_export first",
+                v.masking_views.join(", ")
+            )));
+        }
+        if v.snapvx_source || v.snapvx_target {
+            return Err(DriverError::Invalid(format!(
+                "volume {dev} is in a SnapVX session; delete its snapshots and unlink it first"
+            )));
+        }
+        let _guards = self.locks.lock_many(&v.storage_groups).await;
+        for sg in &v.storage_groups {
+            self.remove_from_group(dev, sg).await?;
+            self.delete_group_if_empty(sg).await?;
+        }
+        let free = json!({"editVolumeActionParam": {"freeVolumeParam": {"free_volume": "true"}}});
+        let result = async {
+            self.client
+                .change(
+                    &format!("deallocate volume {dev}"),
+                    Method::PUT,
+                    &self.sp(&format!("volume/{dev}")),
+                    free,
+                )
+                .await?;
+            self.client
+                .delete(
+                    &format!("delete volume {dev}"),
+                    &self.sp(&format!("volume/{dev}")),
+                    None,
+                )
+                .await
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => {
+                // put it back in its default group so it is not left ungrouped
+                if let Some(p) = &v.policy {
+                    drop(_guards);
+                    let _ = self.place_in_default_group(dev, p).await;
+                }
+                Err(DriverError::Context {
+                    context: format!("deleting volume {dev}"),
+                    source: e,
+                })
+            }
+        }
+    }
+}

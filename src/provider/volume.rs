@@ -1,0 +1,616 @@
+//! `vmax_volume`: create_volume, extend_volume, delete_volume, rename,
+//! retype, manage (import) and unmanage.
+
+use super::Shared;
+use crate::driver::{DriverError, Policy, VolumeInfo, naming};
+use crate::tfplugin::{
+    AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty, Value,
+};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct VolumeResource {
+    shared: Arc<Shared>,
+    ty: Ty,
+}
+
+impl VolumeResource {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        let ty = schema().block.ty();
+        VolumeResource { shared, ty }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Timeouts {
+    pub create: Option<String>,
+    pub update: Option<String>,
+    pub delete: Option<String>,
+}
+
+/// The resource's state, typed.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct VolumeState {
+    pub id: Option<String>,
+    pub name: String,
+    pub size_gb: i64,
+    pub service_level: String,
+    pub workload: Option<String>,
+    pub srp: Option<String>,
+    pub array: Option<String>,
+    pub wwn: Option<String>,
+    pub volume_identifier: Option<String>,
+    pub storage_group: Option<String>,
+    pub pool_name: Option<String>,
+    pub deletion_policy: String,
+    pub timeouts: Option<Timeouts>,
+}
+
+impl VolumeState {
+    fn policy(&self, default_srp: &str) -> Policy {
+        Policy::new(
+            self.srp.as_deref().unwrap_or(default_srp),
+            Some(&self.service_level),
+            self.workload.as_deref(),
+        )
+    }
+
+    /// Fills what the array says, keeping configuration-only fields.
+    fn refresh(&mut self, v: &VolumeInfo, array: &str, default_srp: &str) {
+        self.id = Some(v.device_id.clone());
+        self.wwn = Some(v.wwn.clone());
+        self.array = Some(array.to_string());
+        self.size_gb = v.size_gb.round() as i64;
+        self.volume_identifier = v.identifier.clone();
+        self.name = naming::name_from_identifier(v.identifier.as_deref().unwrap_or("")).to_string();
+        let p = v
+            .policy
+            .clone()
+            .unwrap_or_else(|| Policy::new(self.srp.as_deref().unwrap_or(default_srp), None, None));
+        self.service_level = p.slo.clone().unwrap_or_else(|| "None".into());
+        self.workload = p.workload.clone();
+        self.srp = Some(p.srp.clone());
+        self.pool_name = Some(p.pool_name(array));
+        self.storage_group = v
+            .policy_group
+            .clone()
+            .or_else(|| v.storage_groups.first().cloned());
+    }
+}
+
+pub fn schema() -> Schema {
+    let timeouts = Block {
+        description: "How long each operation may take, as durations such as `30s`, `10m`, `1h`."
+            .into(),
+        attributes: vec![
+            Attribute::optional("create", Ty::String, "Default `20m`."),
+            Attribute::optional("update", Ty::String, "Default `20m`."),
+            Attribute::optional("delete", Ty::String, "Default `20m`."),
+        ],
+        blocks: vec![],
+    };
+    Schema {
+        version: 1,
+        block: Block {
+            description: "A VMAX / PowerMax thin volume (TDEV), managed the way the VMAX iSCSI driver does: identifier `OS-<name>`, placed in the default storage group of its service level (`OS-<srp>-<slo>-<workload>-SG`).".into(),
+            attributes: vec![
+                Attribute::computed("id", Ty::String, "The device id, five hex digits, e.g. `0001A`."),
+                Attribute::required("name", Ty::String, "Volume name; the array's volume identifier is `OS-<name>`. Changing it renames the volume in place."),
+                Attribute::required("size_gb", Ty::Number, "Size in GB. Growing it extends the volume in place; shrinking is refused at plan time."),
+                Attribute::optional("service_level", Ty::String, "Service level (SLO): one of the array's levels (`Diamond`, `Platinum`, `Gold`, `Silver`, `Bronze`, `Optimized`), or `None`. Changing it moves the volume in place (retype). Default `Optimized`.").with_default(Value::string("Optimized")),
+                Attribute::optional("workload", Ty::String, "Workload type (`OLTP`, `OLTP_REP`, `DSS`, `DSS_REP`); needs a service level. Omit for none. Changing it retypes in place."),
+                Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`. Changing it forces a new volume.").force_new(),
+                Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")),
+                Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
+                Attribute::computed("wwn", Ty::String, "The volume's WWN."),
+                Attribute::computed("volume_identifier", Ty::String, "The identifier on the array: `OS-<name>`."),
+                Attribute::computed("storage_group", Ty::String, "The storage group that gives the volume its service level."),
+                Attribute::computed("pool_name", Ty::String, "The driver's pool name `<slo>+<workload>+<srp>+<array>`."),
+            ],
+            blocks: vec![NestedBlock { name: "timeouts".into(), block: timeouts, nesting: Nesting::Single, max_items: 1 }],
+        },
+    }
+}
+
+/// Parses `30s`, `10m`, `1h30m`, `2h`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut any = false;
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+        } else {
+            let n: f64 = num.parse().ok()?;
+            num.clear();
+            total += n * match c {
+                's' => 1.0,
+                'm' => 60.0,
+                'h' => 3600.0,
+                _ => return None,
+            };
+            any = true;
+        }
+    }
+    (any && num.is_empty()).then(|| Duration::from_secs_f64(total))
+}
+
+fn timeout_of(t: &Option<Timeouts>, pick: fn(&Timeouts) -> &Option<String>) -> Duration {
+    t.as_ref()
+        .and_then(|t| pick(t).as_deref())
+        .and_then(parse_duration)
+        .unwrap_or(Duration::from_secs(20 * 60))
+}
+
+/// Runs an operation within a timeout, stopping when Terraform asks to stop.
+async fn bounded<T>(
+    ctx: &Ctx,
+    limit: Duration,
+    what: &str,
+    f: impl Future<Output = Result<T, DriverError>>,
+) -> Result<T, DriverError> {
+    tokio::select! {
+        r = tokio::time::timeout(limit, f) => r.unwrap_or_else(|_| Err(DriverError::Invalid(format!(
+            "{what} did not finish within {} s (see the timeouts block); it may still complete on the array, and the next plan will show where it stands",
+            limit.as_secs()
+        )))),
+        _ = ctx.cancel.cancelled() => Err(DriverError::Invalid(format!("{what} was interrupted because Terraform is stopping"))),
+    }
+}
+
+const SHRINK: &str = "Only Extend is supported";
+
+fn validate_config(config: &Value, diags: &mut Diags) {
+    if let Some(n) = config.get("name").as_str() {
+        let id = naming::volume_identifier(n);
+        if n.is_empty() || id.len() > 64 || n.chars().any(|c| !(' '..='~').contains(&c)) {
+            diags.error_at(AttrPath::attr("name"), "Invalid volume name", format!("name {n:?} must be 1 to 61 printable ASCII characters (the identifier OS-<name> is at most 64)"));
+        }
+    }
+    if let Some(s) = config.get("size_gb").as_i64() {
+        if s < 1 {
+            diags.error_at(
+                AttrPath::attr("size_gb"),
+                "Invalid size",
+                format!("size_gb must be at least 1, not {s}"),
+            );
+        }
+    } else if let Value::Number(n) = config.get("size_gb") {
+        diags.error_at(
+            AttrPath::attr("size_gb"),
+            "Invalid size",
+            format!("size_gb must be a whole number of GB, not {n}"),
+        );
+    }
+    let slo_none = config
+        .get("service_level")
+        .as_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("none"));
+    if slo_none && config.get("workload").as_str().is_some() {
+        diags.error_at(AttrPath::attr("workload"), "Workload needs a service level", "A workload cannot be set when service_level is \"None\"; remove workload or choose a service level.");
+    }
+    if let Some(p) = config.get("deletion_policy").as_str()
+        && p != "delete"
+        && p != "unmanage"
+    {
+        diags.error_at(
+            AttrPath::attr("deletion_policy"),
+            "Invalid deletion_policy",
+            format!("deletion_policy must be \"delete\" or \"unmanage\", not {p:?}"),
+        );
+    }
+    if let Value::Object(t) = config.get("timeouts") {
+        for (k, v) in t {
+            if let Some(s) = v.as_str()
+                && parse_duration(s).is_none()
+            {
+                diags.error_at(
+                    AttrPath::attr("timeouts").then_attr(k),
+                    "Invalid duration",
+                    format!("{s:?} is not a duration such as \"30s\", \"10m\" or \"1h\""),
+                );
+            }
+        }
+    }
+}
+
+fn err(diags: &mut Diags, summary: &str, e: impl std::fmt::Display) {
+    diags.error(summary, e.to_string());
+}
+
+impl VolumeResource {
+    fn state(&self, v: &Value, diags: &mut Diags) -> Option<VolumeState> {
+        match v.decode::<VolumeState>() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                diags.error("Cannot read vmax_volume state", e.to_string());
+                None
+            }
+        }
+    }
+
+    fn value(&self, s: &VolumeState, diags: &mut Diags) -> Value {
+        Value::encode(s, &self.ty).unwrap_or_else(|e| {
+            diags.error(
+                "Cannot encode vmax_volume state",
+                format!("provider bug: {e}"),
+            );
+            Value::Null
+        })
+    }
+}
+
+#[async_trait]
+impl Resource for VolumeResource {
+    fn type_name(&self) -> &'static str {
+        "vmax_volume"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diags) {
+        validate_config(config, diags);
+    }
+
+    async fn plan(&self, _ctx: &Ctx, plan: &mut Plan, diags: &mut Diags) {
+        let driver = self.shared.try_driver();
+        if plan.planned.get("srp").is_null()
+            || plan.planned.get("srp").is_unknown() && plan.prior.is_none()
+        {
+            match &driver {
+                Some(d) => plan.planned.set_attr("srp", Value::string(&d.settings.srp)),
+                None => plan.unknown("srp"),
+            }
+        }
+        if let Some(d) = &driver {
+            plan.planned.set_attr("array", Value::string(d.array()));
+        }
+        // shrink is refused at plan time with the seed's message
+        if let (Some(prior), Some(new)) = (
+            plan.prior.as_ref().and_then(|p| p.get("size_gb").as_i64()),
+            plan.planned.get("size_gb").as_i64(),
+        ) && new < prior
+        {
+            diags.error_at(
+                AttrPath::attr("size_gb"),
+                "Volumes cannot shrink",
+                format!("Your original size: {prior} GB is greater than: {new} GB. {SHRINK}. To make a smaller volume, replace this one (for example with `terraform apply -replace`)."),
+            );
+        }
+        if let Some(n) = plan.planned.get("name").as_str() {
+            plan.planned.set_attr(
+                "volume_identifier",
+                Value::string(naming::volume_identifier(n)),
+            );
+        } else {
+            plan.unknown("volume_identifier");
+        }
+        let slo = plan.planned.get("service_level").as_str().map(String::from);
+        let workload = plan.planned.get("workload").clone();
+        let srp = plan.planned.get("srp").as_str().map(String::from);
+        let known = slo.is_some() && !workload.is_unknown() && srp.is_some();
+        if known && let (Some(slo), Some(srp)) = (&slo, &srp) {
+            let p = Policy::new(srp, Some(slo), workload.as_str());
+            if let Some(d) = &driver {
+                if let Err(e) = d.validate_policy(&p).await {
+                    let path = if e.to_string().starts_with("workload") {
+                        "workload"
+                    } else {
+                        "service_level"
+                    };
+                    diags.error_at(
+                        AttrPath::attr(path),
+                        "Invalid storage policy",
+                        e.to_string(),
+                    );
+                }
+                plan.planned
+                    .set_attr("pool_name", Value::string(p.pool_name(d.array())));
+            } else {
+                plan.unknown("pool_name");
+            }
+            let policy_changed =
+                plan.changed("service_level") || plan.changed("workload") || plan.changed("srp");
+            if plan.prior.is_none() || policy_changed {
+                plan.planned
+                    .set_attr("storage_group", Value::string(p.default_storage_group()));
+            }
+        } else {
+            plan.unknown("pool_name");
+            plan.unknown("storage_group");
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
+        let d = self.shared.driver(diags)?;
+        let mut s = self.state(planned, diags)?;
+        let policy = s.policy(&d.settings.srp);
+        let limit = timeout_of(&s.timeouts, |t| &t.create);
+        let what = format!("creating volume {}", naming::volume_identifier(&s.name));
+        match bounded(
+            ctx,
+            limit,
+            &what,
+            d.create_volume(&s.name, s.size_gb, &policy),
+        )
+        .await
+        {
+            Ok(v) => {
+                tracing::info!(device = %v.device_id, name = %s.name, "volume created");
+                s.refresh(&v, d.array(), &d.settings.srp);
+                if v.size_gb.round() as i64 != s.size_gb {
+                    // adopted a volume of another size: keep the truth, the next plan shows it
+                    diags.warning(
+                        "Adopted an existing volume",
+                        format!(
+                            "volume {} already carried the identifier and is {} GB",
+                            v.device_id, v.size_gb
+                        ),
+                    );
+                }
+                Some(self.value(&s, diags))
+            }
+            Err(e) => {
+                err(diags, "Cannot create volume", &e);
+                // a timed-out create may still finish: record it if it exists now
+                let ident = naming::volume_identifier(&s.name);
+                if let Ok(found) = d.find_by_identifier(&ident).await
+                    && let [dev] = found.as_slice()
+                    && let Ok(Some(v)) = d.get_volume(dev).await
+                {
+                    s.refresh(&v, d.array(), &d.settings.srp);
+                    diags.warning("Volume recorded in state", format!("volume {dev} exists on the array after the error; it is kept in state so it is not orphaned"));
+                    return Some(self.value(&s, diags));
+                }
+                None
+            }
+        }
+    }
+
+    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, diags: &mut Diags) -> Value {
+        let Some(d) = self.shared.driver(diags) else {
+            return prior.clone();
+        };
+        let (Some(old), Some(new)) = (self.state(prior, diags), self.state(planned, diags)) else {
+            return prior.clone();
+        };
+        let Some(dev) = old.id.clone() else {
+            diags.error(
+                "Volume has no id",
+                "the state holds no device id; remove it from state and import the volume",
+            );
+            return prior.clone();
+        };
+        // what is recorded advances step by step, so a failure leaves state true
+        let mut cur = old.clone();
+        cur.deletion_policy = new.deletion_policy.clone();
+        cur.timeouts = new.timeouts.clone();
+        let limit = timeout_of(&new.timeouts, |t| &t.update);
+        if new.name != old.name
+            || old.volume_identifier.as_deref()
+                != Some(naming::volume_identifier(&new.name).as_str())
+        {
+            let ident = naming::volume_identifier(&new.name);
+            match bounded(ctx, limit, "renaming", d.rename_volume(&dev, &ident)).await {
+                Ok(()) => {
+                    cur.name = new.name.clone();
+                    cur.volume_identifier = Some(ident);
+                }
+                Err(e) => {
+                    err(diags, "Cannot rename volume", e);
+                    return self.value(&cur, diags);
+                }
+            }
+        }
+        if new.size_gb > old.size_gb {
+            match bounded(ctx, limit, "extending", d.extend_volume(&dev, new.size_gb)).await {
+                Ok(()) => cur.size_gb = new.size_gb,
+                Err(e) => {
+                    err(diags, "Cannot extend volume", e);
+                    return self.value(&cur, diags);
+                }
+            }
+        }
+        let (op, np) = (old.policy(&d.settings.srp), new.policy(&d.settings.srp));
+        if op != np || old.storage_group.as_deref() != Some(np.default_storage_group().as_str()) {
+            match bounded(ctx, limit, "retyping", d.retype(&dev, &np)).await {
+                Ok(v) => cur.refresh(&v, d.array(), &d.settings.srp),
+                Err(e) => {
+                    err(diags, "Cannot change the volume's service level", e);
+                    if let Ok(Some(v)) = d.get_volume(&dev).await {
+                        cur.refresh(&v, d.array(), &d.settings.srp);
+                    }
+                    return self.value(&cur, diags);
+                }
+            }
+        }
+        match d.get_volume(&dev).await {
+            Ok(Some(v)) => cur.refresh(&v, d.array(), &d.settings.srp),
+            Ok(None) => diags.error(
+                "Volume vanished",
+                format!("volume {dev} no longer exists on the array"),
+            ),
+            Err(e) => err(diags, "Cannot read volume after update", e),
+        }
+        self.value(&cur, diags)
+    }
+
+    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diags) {
+        let Some(d) = self.shared.driver(diags) else {
+            return;
+        };
+        let Some(s) = self.state(prior, diags) else {
+            return;
+        };
+        let Some(dev) = s.id.clone() else { return };
+        let limit = timeout_of(&s.timeouts, |t| &t.delete);
+        if s.deletion_policy == "unmanage" {
+            // leave the volume and its data; drop the managed prefix
+            let bare =
+                naming::name_from_identifier(s.volume_identifier.as_deref().unwrap_or(&s.name))
+                    .to_string();
+            match bounded(ctx, limit, "unmanaging", async {
+                match d.get_volume(&dev).await? {
+                    Some(_) => d.rename_volume(&dev, &bare).await,
+                    None => Ok(()),
+                }
+            })
+            .await
+            {
+                Ok(()) => {
+                    tracing::info!(device = %dev, name = %bare, "volume unmanaged and left on the array")
+                }
+                Err(e) => err(diags, "Cannot unmanage volume", e),
+            }
+            return;
+        }
+        if let Err(e) = bounded(ctx, limit, "deleting", d.delete_volume(&dev)).await {
+            err(diags, "Cannot delete volume", e);
+        }
+    }
+
+    async fn read(&self, _ctx: &Ctx, current: &Value, diags: &mut Diags) -> Option<Value> {
+        let d = self.shared.driver(diags)?;
+        let mut s = self.state(current, diags)?;
+        let dev = s.id.clone()?;
+        match d.get_volume(&dev).await {
+            Ok(Some(v)) => {
+                s.refresh(&v, d.array(), &d.settings.srp);
+                Some(self.value(&s, diags))
+            }
+            Ok(None) => {
+                tracing::warn!(device = %dev, "volume no longer exists; removing it from state");
+                None
+            }
+            Err(e) => {
+                err(diags, "Cannot read volume", e);
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str, diags: &mut Diags) -> Option<Value> {
+        let d = self.shared.driver(diags)?;
+        let dev = id.trim().to_ascii_uppercase();
+        if !(dev.len() == 5 && dev.chars().all(|c| c.is_ascii_hexdigit())) {
+            diags.error("Invalid import id", format!("import a vmax_volume by its device id, five hex digits such as 0001A, not {id:?}"));
+            return None;
+        }
+        let v = match d.get_volume(&dev).await {
+            Ok(Some(v)) => v,
+            Ok(None) => {
+                diags.error("Cannot import volume", format!("Unable to manage existing volume: device {dev} does not exist on array {}.", d.array()));
+                return None;
+            }
+            Err(e) => {
+                err(diags, "Cannot import volume", e);
+                return None;
+            }
+        };
+        if !v.masking_views.is_empty() {
+            diags.error("Cannot import volume", format!("Unable to manage existing volume: device {dev} is in masking view {}; remove it from the view first, or import its export.", v.masking_views.join(", ")));
+            return None;
+        }
+        if v.snapvx_source || v.snapvx_target {
+            diags.error("Cannot import volume", format!("Unable to manage existing volume: device {dev} is in a SnapVX session; terminate the session first."));
+            return None;
+        }
+        if v.size_gb.fract() != 0.0 {
+            diags.error("Cannot import volume", format!("Unable to manage existing volume: device {dev} is {} GB, not a whole number of GB.", v.size_gb));
+            return None;
+        }
+        if v.identifier
+            .as_deref()
+            .is_some_and(|i| i.starts_with(naming::MANAGED_PREFIX))
+        {
+            diags.warning(
+                "Volume already carries the OS- prefix",
+                format!("Device {dev} is named {:?}, which marks it as managed (by OpenStack or another Terraform state). Make sure nothing else manages it.", v.identifier.as_deref().unwrap_or("")),
+            );
+        }
+        let mut s = VolumeState {
+            deletion_policy: "delete".into(),
+            ..Default::default()
+        };
+        s.refresh(&v, d.array(), &d.settings.srp);
+        if s.name.is_empty() {
+            s.name = format!("vol-{dev}");
+        }
+        // what the volume will be called once managed; the first apply renames it
+        s.volume_identifier = v.identifier.clone();
+        Some(self.value(&s, diags))
+    }
+
+    fn upgrade(
+        &self,
+        version: i64,
+        raw: serde_json::Value,
+        diags: &mut Diags,
+    ) -> Option<serde_json::Value> {
+        match version {
+            // version 0 had `size` instead of `size_gb` and no deletion_policy
+            0 => {
+                let mut m = raw.as_object().cloned().unwrap_or_default();
+                if let Some(s) = m.remove("size") {
+                    m.insert("size_gb".into(), s);
+                }
+                m.entry("deletion_policy")
+                    .or_insert_with(|| "delete".into());
+                Some(serde_json::Value::Object(m))
+            }
+            1 => Some(raw),
+            v => {
+                diags.error("Unsupported state version", format!("vmax_volume state version {v} is newer than this provider; upgrade the provider"));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("5x"), None);
+    }
+
+    #[test]
+    fn config_errors_carry_paths() {
+        let cfg = Value::Object(
+            [
+                ("name".to_string(), Value::string("")),
+                ("size_gb".to_string(), Value::int(0)),
+                ("service_level".to_string(), Value::string("None")),
+                ("workload".to_string(), Value::string("DSS")),
+                ("deletion_policy".to_string(), Value::string("keep")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let mut d = Diags::default();
+        validate_config(&cfg, &mut d);
+        let paths: Vec<String> = d.0.iter().map(|x| format!("{:?}", x.path)).collect();
+        assert_eq!(d.0.len(), 4, "{paths:?}");
+    }
+
+    #[test]
+    fn upgrade_from_v0_renames_size() {
+        let r = VolumeResource::new(Arc::new(Shared::default()));
+        let mut d = Diags::default();
+        let out = r
+            .upgrade(0, serde_json::json!({"size": 5, "name": "a"}), &mut d)
+            .unwrap();
+        assert_eq!(out["size_gb"], 5);
+        assert_eq!(out["deletion_policy"], "delete");
+    }
+}

@@ -1,0 +1,706 @@
+//! The tfplugin6 `Provider` service: decodes requests, calls the traits,
+//! encodes answers. Planning rules shared by every resource live here:
+//! defaults, unknown computed values on create, force-new paths.
+
+use super::proto::tfplugin6 as pb;
+use super::proto::tfplugin6::provider_server::Provider as PbProvider;
+use super::{
+    AttrPath, Block, Ctx, DataSource, Diags, Plan, Provider, Resource, Schema, Severity, Step, Ty,
+    Value,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+pub struct Server<P: Provider> {
+    provider: Arc<P>,
+    resources: HashMap<&'static str, (Arc<dyn Resource>, Schema, Ty)>,
+    data_sources: HashMap<&'static str, (Arc<dyn DataSource>, Schema, Ty)>,
+    provider_schema: Schema,
+    cancel: Mutex<CancellationToken>,
+    /// Fired when Terraform asks the provider to stop.
+    pub stopped: CancellationToken,
+}
+
+impl<P: Provider> Server<P> {
+    pub fn new(provider: P) -> Self {
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let s = r.schema();
+                let t = s.block.ty();
+                (r.type_name(), (r, s, t))
+            })
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| {
+                let s = d.schema();
+                let t = s.block.ty();
+                (d.type_name(), (d, s, t))
+            })
+            .collect();
+        Server {
+            provider_schema: provider.schema(),
+            provider: Arc::new(provider),
+            resources,
+            data_sources,
+            cancel: Mutex::new(CancellationToken::new()),
+            stopped: CancellationToken::new(),
+        }
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx {
+            cancel: self.cancel.lock().map(|c| c.clone()).unwrap_or_default(),
+        }
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn resource(&self, name: &str) -> Result<&(Arc<dyn Resource>, Schema, Ty), Status> {
+        self.resources
+            .get(name)
+            .ok_or_else(|| Status::not_found(format!("unknown resource type {name}")))
+    }
+}
+
+// ---- conversions -------------------------------------------------------------
+
+pub fn schema_to_pb(s: &Schema) -> pb::Schema {
+    pb::Schema {
+        version: s.version,
+        block: Some(block_to_pb(&s.block, s.version)),
+    }
+}
+
+fn block_to_pb(b: &Block, version: i64) -> pb::schema::Block {
+    pb::schema::Block {
+        version,
+        attributes: b
+            .attributes
+            .iter()
+            .map(|a| pb::schema::Attribute {
+                name: a.name.clone(),
+                r#type: a
+                    .ty
+                    .as_ref()
+                    .map(|t| t.to_json().to_string().into_bytes())
+                    .unwrap_or_default(),
+                nested_type: None,
+                description: a.description.clone(),
+                required: a.required,
+                optional: a.optional,
+                computed: a.computed,
+                sensitive: a.sensitive,
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecated: false,
+                write_only: a.write_only,
+            })
+            .collect(),
+        block_types: b
+            .blocks
+            .iter()
+            .map(|nb| pb::schema::NestedBlock {
+                type_name: nb.name.clone(),
+                block: Some(block_to_pb(&nb.block, 0)),
+                nesting: match nb.nesting {
+                    super::Nesting::Single => pb::schema::nested_block::NestingMode::Single as i32,
+                    super::Nesting::List => pb::schema::nested_block::NestingMode::List as i32,
+                },
+                min_items: 0,
+                // Terraform wants min == max (0) for single blocks
+                max_items: if nb.nesting == super::Nesting::Single {
+                    0
+                } else {
+                    nb.max_items
+                },
+            })
+            .collect(),
+        description: b.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: false,
+    }
+}
+
+fn path_to_pb(p: &AttrPath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: p
+            .0
+            .iter()
+            .map(|s| pb::attribute_path::Step {
+                selector: Some(match s {
+                    Step::Attr(a) => Selector::AttributeName(a.clone()),
+                    Step::Key(k) => Selector::ElementKeyString(k.clone()),
+                    Step::Index(i) => Selector::ElementKeyInt(*i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+pub fn diags_to_pb(d: &Diags) -> Vec<pb::Diagnostic> {
+    d.0.iter()
+        .map(|x| pb::Diagnostic {
+            severity: match x.severity {
+                Severity::Error => pb::diagnostic::Severity::Error as i32,
+                Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+            },
+            summary: x.summary.clone(),
+            detail: x.detail.clone(),
+            attribute: x.path.as_ref().map(path_to_pb),
+        })
+        .collect()
+}
+
+fn decode(dv: &Option<pb::DynamicValue>, ty: &Ty, diags: &mut Diags) -> Value {
+    let Some(dv) = dv else {
+        return Value::Null;
+    };
+    let r = if !dv.msgpack.is_empty() {
+        Value::from_msgpack(&dv.msgpack, ty)
+    } else if !dv.json.is_empty() {
+        serde_json::from_slice(&dv.json)
+            .map_err(|e| super::value::CodecError(e.to_string()))
+            .and_then(|j| Value::from_json(&j, ty))
+    } else {
+        Ok(Value::Null)
+    };
+    r.unwrap_or_else(|e| {
+        diags.error("Cannot decode value from Terraform", e.to_string());
+        Value::Null
+    })
+}
+
+fn encode(v: &Value, ty: &Ty, diags: &mut Diags) -> Option<pb::DynamicValue> {
+    match v.to_msgpack(ty) {
+        Ok(b) => Some(pb::DynamicValue {
+            msgpack: b,
+            json: vec![],
+        }),
+        Err(e) => {
+            diags.error(
+                "Cannot encode value for Terraform",
+                format!("provider bug: {e}"),
+            );
+            None
+        }
+    }
+}
+
+/// The shared planning rules for create and update.
+pub fn initial_plan(
+    schema: &Schema,
+    prior: Option<&Value>,
+    proposed: &Value,
+    config: &Value,
+) -> Plan {
+    let mut planned = proposed.clone();
+    let mut requires_replace = Vec::new();
+    for a in &schema.block.attributes {
+        let in_config = !config.get(&a.name).is_null();
+        if !in_config {
+            if let Some(d) = &a.default {
+                planned.set_attr(&a.name, d.clone());
+            } else if a.computed && prior.is_none() {
+                planned.set_attr(&a.name, Value::Unknown);
+            }
+        }
+        if a.force_new
+            && let Some(p) = prior
+            && p.get(&a.name) != planned.get(&a.name)
+        {
+            requires_replace.push(AttrPath::attr(&a.name));
+        }
+    }
+    Plan {
+        prior: prior.cloned(),
+        config: config.clone(),
+        planned,
+        requires_replace,
+    }
+}
+
+type R<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl<P: Provider> PbProvider for Server<P> {
+    async fn get_metadata(
+        &self,
+        _r: Request<pb::get_metadata::Request>,
+    ) -> R<pb::get_metadata::Response> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: vec![],
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| pb::get_metadata::DataSourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| pb::get_metadata::ResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            functions: vec![],
+            ephemeral_resources: vec![],
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _r: Request<pb::get_provider_schema::Request>,
+    ) -> R<pb::get_provider_schema::Response> {
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(schema_to_pb(&self.provider_schema)),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, (_, s, _))| (k.to_string(), schema_to_pb(s)))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, (_, s, _))| (k.to_string(), schema_to_pb(s)))
+                .collect(),
+            functions: Default::default(),
+            ephemeral_resource_schemas: Default::default(),
+            diagnostics: vec![],
+            provider_meta: None,
+            server_capabilities: Some(capabilities()),
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        r: Request<pb::validate_provider_config::Request>,
+    ) -> R<pb::validate_provider_config::Response> {
+        let mut d = Diags::default();
+        let cfg = decode(
+            &r.get_ref().config,
+            &self.provider_schema.block.ty(),
+            &mut d,
+        );
+        if !d.has_errors() {
+            self.provider.validate(&cfg, &mut d).await;
+        }
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diags_to_pb(&d),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        r: Request<pb::validate_resource_config::Request>,
+    ) -> R<pb::validate_resource_config::Response> {
+        let r = r.into_inner();
+        let (res, _, ty) = self.resource(&r.type_name)?;
+        let mut d = Diags::default();
+        let cfg = decode(&r.config, ty, &mut d);
+        if !d.has_errors() {
+            res.validate(&cfg, &mut d).await;
+        }
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diags_to_pb(&d),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        r: Request<pb::validate_data_resource_config::Request>,
+    ) -> R<pb::validate_data_resource_config::Response> {
+        let r = r.into_inner();
+        let (ds, _, ty) = self
+            .data_sources
+            .get(r.type_name.as_str())
+            .ok_or_else(|| Status::not_found(format!("unknown data source {}", r.type_name)))?;
+        let mut d = Diags::default();
+        let cfg = decode(&r.config, ty, &mut d);
+        if !d.has_errors() {
+            ds.validate(&cfg, &mut d).await;
+        }
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diags_to_pb(&d),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        r: Request<pb::upgrade_resource_state::Request>,
+    ) -> R<pb::upgrade_resource_state::Response> {
+        let r = r.into_inner();
+        let (res, _, ty) = self.resource(&r.type_name)?;
+        let mut d = Diags::default();
+        let raw = r.raw_state.map(|s| s.json).unwrap_or_default();
+        let json: serde_json::Value = if raw.is_empty() {
+            serde_json::Value::Null
+        } else {
+            match serde_json::from_slice(&raw) {
+                Ok(j) => j,
+                Err(e) => {
+                    d.error("Stored state is not valid JSON", e.to_string());
+                    serde_json::Value::Null
+                }
+            }
+        };
+        let mut upgraded = None;
+        if !d.has_errors()
+            && let Some(j) = res.upgrade(r.version, json, &mut d)
+        {
+            match Value::from_json(&j, ty) {
+                Ok(v) => upgraded = encode(&v, ty, &mut d),
+                Err(e) => d.error("Upgraded state does not fit the schema", e.to_string()),
+            }
+        }
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: upgraded,
+            diagnostics: diags_to_pb(&d),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        r: Request<pb::configure_provider::Request>,
+    ) -> R<pb::configure_provider::Response> {
+        let mut d = Diags::default();
+        let cfg = decode(
+            &r.get_ref().config,
+            &self.provider_schema.block.ty(),
+            &mut d,
+        );
+        if !d.has_errors() {
+            self.provider.configure(&self.ctx(), &cfg, &mut d).await;
+        }
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diags_to_pb(&d),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        r: Request<pb::read_resource::Request>,
+    ) -> R<pb::read_resource::Response> {
+        let r = r.into_inner();
+        let (res, _, ty) = self.resource(&r.type_name)?;
+        let mut d = Diags::default();
+        let cur = decode(&r.current_state, ty, &mut d);
+        let new_state = if d.has_errors() || cur.is_null() {
+            cur
+        } else {
+            match res.read(&self.ctx(), &cur, &mut d).await {
+                Some(v) => v,
+                None if d.has_errors() => cur,
+                None => Value::Null,
+            }
+        };
+        Ok(Response::new(pb::read_resource::Response {
+            new_state: encode(&new_state, ty, &mut d),
+            diagnostics: diags_to_pb(&d),
+            private: r.private,
+            deferred: None,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        r: Request<pb::plan_resource_change::Request>,
+    ) -> R<pb::plan_resource_change::Response> {
+        let r = r.into_inner();
+        let (res, schema, ty) = self.resource(&r.type_name)?;
+        let mut d = Diags::default();
+        let prior = decode(&r.prior_state, ty, &mut d);
+        let proposed = decode(&r.proposed_new_state, ty, &mut d);
+        let config = decode(&r.config, ty, &mut d);
+        if d.has_errors() || proposed.is_null() {
+            return Ok(Response::new(pb::plan_resource_change::Response {
+                planned_state: r.proposed_new_state,
+                requires_replace: vec![],
+                planned_private: r.prior_private,
+                diagnostics: diags_to_pb(&d),
+                legacy_type_system: false,
+                deferred: None,
+            }));
+        }
+        let prior_opt = (!prior.is_null()).then_some(&prior);
+        let mut plan = initial_plan(schema, prior_opt, &proposed, &config);
+        res.plan(&self.ctx(), &mut plan, &mut d).await;
+        Ok(Response::new(pb::plan_resource_change::Response {
+            planned_state: encode(&plan.planned, ty, &mut d),
+            requires_replace: plan.requires_replace.iter().map(path_to_pb).collect(),
+            planned_private: r.prior_private,
+            diagnostics: diags_to_pb(&d),
+            legacy_type_system: false,
+            deferred: None,
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        r: Request<pb::apply_resource_change::Request>,
+    ) -> R<pb::apply_resource_change::Response> {
+        let r = r.into_inner();
+        let (res, _, ty) = self.resource(&r.type_name)?;
+        let mut d = Diags::default();
+        let prior = decode(&r.prior_state, ty, &mut d);
+        let planned = decode(&r.planned_state, ty, &mut d);
+        let ctx = self.ctx();
+        let new_state = if d.has_errors() {
+            prior
+        } else if planned.is_null() {
+            res.delete(&ctx, &prior, &mut d).await;
+            if d.has_errors() { prior } else { Value::Null }
+        } else if prior.is_null() {
+            res.create(&ctx, &planned, &mut d)
+                .await
+                .unwrap_or(Value::Null)
+        } else {
+            res.update(&ctx, &prior, &planned, &mut d).await
+        };
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state: encode(&new_state, ty, &mut d),
+            private: r.planned_private,
+            diagnostics: diags_to_pb(&d),
+            legacy_type_system: false,
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        r: Request<pb::import_resource_state::Request>,
+    ) -> R<pb::import_resource_state::Response> {
+        let r = r.into_inner();
+        let (res, _, ty) = self.resource(&r.type_name)?;
+        let mut d = Diags::default();
+        let imported = res.import(&self.ctx(), &r.id, &mut d).await;
+        let imported_resources = match imported {
+            Some(v) if !d.has_errors() => vec![pb::import_resource_state::ImportedResource {
+                type_name: r.type_name.clone(),
+                state: encode(&v, ty, &mut d),
+                private: vec![],
+            }],
+            _ => vec![],
+        };
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diags_to_pb(&d),
+            deferred: None,
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        r: Request<pb::move_resource_state::Request>,
+    ) -> R<pb::move_resource_state::Response> {
+        let r = r.into_inner();
+        let mut d = Diags::default();
+        d.error(
+            "Moving state is not supported",
+            format!(
+                "{} cannot take state moved from {} ({})",
+                r.target_type_name, r.source_type_name, r.source_provider_address
+            ),
+        );
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state: None,
+            diagnostics: diags_to_pb(&d),
+            target_private: vec![],
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        r: Request<pb::read_data_source::Request>,
+    ) -> R<pb::read_data_source::Response> {
+        let r = r.into_inner();
+        let (ds, _, ty) = self
+            .data_sources
+            .get(r.type_name.as_str())
+            .ok_or_else(|| Status::not_found(format!("unknown data source {}", r.type_name)))?;
+        let mut d = Diags::default();
+        let cfg = decode(&r.config, ty, &mut d);
+        let state = if d.has_errors() {
+            None
+        } else {
+            ds.read(&self.ctx(), &cfg, &mut d).await
+        };
+        let state = state.unwrap_or(cfg);
+        Ok(Response::new(pb::read_data_source::Response {
+            state: encode(&state, ty, &mut d),
+            diagnostics: diags_to_pb(&d),
+            deferred: None,
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        r: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> R<pb::validate_ephemeral_resource_config::Response> {
+        Err(Status::not_found(format!(
+            "unknown ephemeral resource {}",
+            r.get_ref().type_name
+        )))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        r: Request<pb::open_ephemeral_resource::Request>,
+    ) -> R<pb::open_ephemeral_resource::Response> {
+        Err(Status::not_found(format!(
+            "unknown ephemeral resource {}",
+            r.get_ref().type_name
+        )))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        r: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> R<pb::renew_ephemeral_resource::Response> {
+        Err(Status::not_found(format!(
+            "unknown ephemeral resource {}",
+            r.get_ref().type_name
+        )))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        r: Request<pb::close_ephemeral_resource::Request>,
+    ) -> R<pb::close_ephemeral_resource::Response> {
+        Err(Status::not_found(format!(
+            "unknown ephemeral resource {}",
+            r.get_ref().type_name
+        )))
+    }
+
+    async fn get_functions(
+        &self,
+        _r: Request<pb::get_functions::Request>,
+    ) -> R<pb::get_functions::Response> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: Default::default(),
+            diagnostics: vec![],
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        r: Request<pb::call_function::Request>,
+    ) -> R<pb::call_function::Response> {
+        Ok(Response::new(pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError {
+                text: format!("unknown function {}", r.get_ref().name),
+                function_argument: None,
+            }),
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _r: Request<pb::stop_provider::Request>,
+    ) -> R<pb::stop_provider::Response> {
+        tracing::info!("StopProvider: cancelling in-flight operations");
+        if let Ok(mut c) = self.cancel.lock() {
+            c.cancel();
+            *c = CancellationToken::new();
+        }
+        self.stopped.cancel();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tfplugin::Attribute;
+
+    fn schema() -> Schema {
+        Schema {
+            version: 1,
+            block: Block {
+                description: String::new(),
+                attributes: vec![
+                    Attribute::computed("id", Ty::String, ""),
+                    Attribute::required("name", Ty::String, ""),
+                    Attribute::optional("srp", Ty::String, "").force_new(),
+                    Attribute::optional("level", Ty::String, "")
+                        .with_default(Value::string("Optimized")),
+                ],
+                blocks: vec![],
+            },
+        }
+    }
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn create_plans_unknown_computed_and_defaults() {
+        let cfg = obj(&[
+            ("id", Value::Null),
+            ("name", Value::string("a")),
+            ("srp", Value::Null),
+            ("level", Value::Null),
+        ]);
+        let p = initial_plan(&schema(), None, &cfg, &cfg);
+        assert!(p.planned.get("id").is_unknown());
+        assert_eq!(p.planned.get("level").as_str(), Some("Optimized"));
+        assert!(p.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn update_flags_force_new_changes() {
+        let prior = obj(&[
+            ("id", Value::string("1")),
+            ("name", Value::string("a")),
+            ("srp", Value::string("SRP_1")),
+            ("level", Value::string("Optimized")),
+        ]);
+        let cfg = obj(&[
+            ("id", Value::Null),
+            ("name", Value::string("b")),
+            ("srp", Value::string("SRP_2")),
+            ("level", Value::Null),
+        ]);
+        let proposed = obj(&[
+            ("id", Value::string("1")),
+            ("name", Value::string("b")),
+            ("srp", Value::string("SRP_2")),
+            ("level", Value::string("Optimized")),
+        ]);
+        let p = initial_plan(&schema(), Some(&prior), &proposed, &cfg);
+        assert_eq!(p.requires_replace, vec![AttrPath::attr("srp")]);
+        assert_eq!(p.planned.get("id").as_str(), Some("1"));
+        let d = diags_to_pb(&{
+            let mut d = Diags::default();
+            d.error_at(AttrPath::attr("size_gb"), "s", "d");
+            d
+        });
+        assert_eq!(d[0].attribute.as_ref().unwrap().steps.len(), 1);
+        let sp = schema_to_pb(&schema());
+        let attrs = &sp.block.unwrap().attributes;
+        assert_eq!(attrs[0].r#type, b"\"string\"".to_vec());
+    }
+}
