@@ -314,12 +314,10 @@ impl Resource for VolumeResource {
             } else {
                 plan.unknown("pool_name");
             }
-            let policy_changed =
-                plan.changed("service_level") || plan.changed("workload") || plan.changed("srp");
-            if plan.prior.is_none() || policy_changed {
-                plan.planned
-                    .set_attr("storage_group", Value::string(p.default_storage_group()));
-            }
+            // the volume always converges on its policy's default group (an
+            // imported volume moves there on the first apply)
+            plan.planned
+                .set_attr("storage_group", Value::string(p.default_storage_group()));
         } else {
             plan.unknown("pool_name");
             plan.unknown("storage_group");

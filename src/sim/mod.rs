@@ -692,36 +692,59 @@ pub fn router(sim: Arc<Sim>) -> Router {
 
 // ---- TLS ---------------------------------------------------------------------
 
-/// Loads the simulator's certificate and key from `dir`, making a
-/// self-signed pair on first start so clients can pin it.
+/// Loads the simulator's certificate chain and key from `dir`, making
+/// them on first start: a small CA (`vmax-sim-ca.pem`, what clients pin)
+/// and a server certificate it signs for localhost and 127.0.0.1
+/// (`vmax-sim-cert.pem`, with the CA appended) and its key.
 pub fn load_or_make_cert(dir: &Path) -> Result<(String, String), String> {
+    let ca_path = dir.join("vmax-sim-ca.pem");
     let cert_path = dir.join("vmax-sim-cert.pem");
     let key_path = dir.join("vmax-sim-key.pem");
-    if cert_path.exists() && key_path.exists() {
+    if ca_path.exists() && cert_path.exists() && key_path.exists() {
         let c = std::fs::read_to_string(&cert_path).map_err(|e| e.to_string())?;
         let k = std::fs::read_to_string(&key_path).map_err(|e| e.to_string())?;
         return Ok((c, k));
     }
-    let (c, k) = make_cert()?;
+    let (ca, chain, key) = make_cert()?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    write_atomic(&key_path, k.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(&key_path, key.as_bytes()).map_err(|e| e.to_string())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600));
     }
-    write_atomic(&cert_path, c.as_bytes()).map_err(|e| e.to_string())?;
-    Ok((c, k))
+    write_atomic(&ca_path, ca.as_bytes()).map_err(|e| e.to_string())?;
+    write_atomic(&cert_path, chain.as_bytes()).map_err(|e| e.to_string())?;
+    Ok((chain, key))
 }
 
-pub fn make_cert() -> Result<(String, String), String> {
+/// Makes (CA PEM, server chain PEM, server key PEM).
+pub fn make_cert() -> Result<(String, String, String), String> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    let e = |e: rcgen::Error| e.to_string();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "vmax-sim CA");
+    let ca_key = KeyPair::generate().map_err(e)?;
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(e)?;
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let names = vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
         "::1".to_string(),
     ];
-    let ck = rcgen::generate_simple_self_signed(names).map_err(|e| e.to_string())?;
-    Ok((ck.cert.pem(), ck.signing_key.serialize_pem()))
+    let mut p = CertificateParams::new(names).map_err(e)?;
+    p.distinguished_name.push(DnType::CommonName, "vmax-sim");
+    let key = KeyPair::generate().map_err(e)?;
+    let cert = p.signed_by(&key, &issuer).map_err(e)?;
+    Ok((
+        ca_cert.pem(),
+        format!("{}{}", cert.pem(), ca_cert.pem()),
+        key.serialize_pem(),
+    ))
 }
 
 /// A TLS listener for `axum::serve`: handshakes run in their own tasks so a
@@ -830,7 +853,10 @@ pub async fn serve(sim: Arc<Sim>, listen: &str, plain_http: bool) -> Result<(), 
         let (cert, key) = match &dir {
             Some(d) => load_or_make_cert(d)?,
             None if sim.cfg.state.is_some() => load_or_make_cert(Path::new("."))?,
-            None => make_cert()?,
+            None => {
+                let (_, chain, key) = make_cert()?;
+                (chain, key)
+            }
         };
         let listener = TlsListener::new(tcp, &cert, &key)?;
         println!("vmax-sim listening on https://{host}:{}", addr.port());

@@ -1,0 +1,323 @@
+//! Acceptance-test harness: a `vmax-sim` per test and the real `terraform`
+//! binary driving the provider cargo built, through `dev_overrides`.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const ARRAY: &str = "000197800123";
+
+/// True when acceptance tests should run (`TF_ACC=1`). With `TF_ACC=1` and
+/// no `terraform` on PATH, fails loudly instead of skipping.
+pub fn acc() -> bool {
+    if std::env::var("TF_ACC").as_deref() != Ok("1") {
+        eprintln!("skipping acceptance test: set TF_ACC=1 to run it");
+        return false;
+    }
+    let ok = Command::new(terraform_bin())
+        .arg("version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "TF_ACC=1 but no working `terraform` binary was found (set TERRAFORM or put terraform on PATH)"
+    );
+    true
+}
+
+fn terraform_bin() -> String {
+    std::env::var("TERRAFORM").unwrap_or_else(|_| "terraform".into())
+}
+
+/// A running simulator with its own state directory.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    http: reqwest::blocking::Client,
+}
+
+impl Sim {
+    pub fn start() -> Sim {
+        Sim::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Sim {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Sim::start_in(dir, extra)
+    }
+
+    /// Starts (or restarts) a simulator on the state in `dir`.
+    pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Sim {
+        let state = dir.path().join("state.json");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vmax-sim"))
+            .args(["--listen", "127.0.0.1:0", "--state"])
+            .arg(&state)
+            .args(["--job-ms", "50", "--copy-ms", "300"])
+            .args(extra)
+            .env("VMAX_SIM_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start vmax-sim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read sim banner");
+        let url = line
+            .trim()
+            .strip_prefix("vmax-sim listening on ")
+            .unwrap_or_else(|| panic!("unexpected banner {line:?}"))
+            .to_string();
+        let http = reqwest::blocking::Client::builder()
+            .tls_danger_accept_invalid_certs(true)
+            .build()
+            .expect("client");
+        Sim {
+            child,
+            url,
+            dir,
+            http,
+        }
+    }
+
+    /// Stops the process abruptly (SIGKILL) and returns its state directory.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = std::mem::replace(&mut self.dir, dir);
+        std::mem::forget(self);
+        old
+    }
+
+    pub fn state(&self) -> Value {
+        self.http
+            .get(format!("{}/sim/state", self.url))
+            .send()
+            .expect("sim state")
+            .json()
+            .expect("json")
+    }
+
+    pub fn array(&self) -> Value {
+        self.state()["arrays"][ARRAY].clone()
+    }
+
+    pub fn metrics(&self) -> Value {
+        self.http
+            .get(format!("{}/sim/metrics", self.url))
+            .send()
+            .expect("metrics")
+            .json()
+            .expect("json")
+    }
+
+    pub fn set_faults(&self, faults: Value) {
+        let r = self
+            .http
+            .put(format!("{}/sim/faults", self.url))
+            .json(&faults)
+            .send()
+            .expect("faults");
+        assert!(r.status().is_success(), "{:?}", r.text());
+    }
+
+    /// A Unisphere REST call as user smc; returns status and JSON body.
+    pub fn rest(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}/univmax/restapi{}", self.url, path);
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut rb = self.http.request(m, url).basic_auth("smc", Some("smc"));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().expect("rest call");
+        let status = r.status().as_u16();
+        let text = r.text().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Volumes on the array: device id → identifier.
+    pub fn volumes(&self) -> Vec<(String, String)> {
+        self.array()["volumes"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v["identifier"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn storage_groups(&self) -> Vec<String> {
+        self.array()["storage_groups"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The provider block for this simulator.
+    pub fn provider_block(&self) -> String {
+        format!(
+            r#"terraform {{
+  required_providers {{
+    vmax = {{ source = "local/vmax" }}
+  }}
+}}
+
+provider "vmax" {{
+  endpoint    = "{}"
+  username    = "smc"
+  password    = "smc"
+  array       = "{ARRAY}"
+  insecure    = true
+  port_groups = ["OS-iscsi-PG"]
+  job_poll_interval = 0.05
+}}
+"#,
+            self.url
+        )
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Terraform working directory using the cargo-built provider.
+pub struct Tf {
+    pub dir: tempfile::TempDir,
+    rc: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+pub fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-vmax"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf()
+}
+
+impl Tf {
+    pub fn new() -> Tf {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rc = dir.path().join("terraformrc");
+        std::fs::write(
+            &rc,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"local/vmax\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir().display()
+            ),
+        )
+        .expect("write rc");
+        Tf {
+            dir,
+            rc,
+            env: vec![],
+        }
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Tf {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn write(&self, hcl: &str) {
+        std::fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(terraform_bin());
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.rc)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c.output().expect("run terraform")
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "terraform {args:?} failed:\n{text}");
+        text
+    }
+
+    /// Runs and expects failure; returns the combined output with white
+    /// space collapsed (Terraform wraps long messages).
+    pub fn fails(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !o.status.success(),
+            "terraform {args:?} should have failed:\n{text}"
+        );
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    pub fn apply(&self) -> String {
+        self.ok(&["apply", "-auto-approve", "-no-color", "-input=false"])
+    }
+
+    pub fn destroy(&self) -> String {
+        self.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes; returns (code, output).
+    pub fn plan(&self) -> (i32, String) {
+        let o = self.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code().unwrap_or(-1), text)
+    }
+
+    pub fn assert_empty_plan(&self) {
+        let (code, text) = self.plan();
+        assert_eq!(code, 0, "expected an empty plan:\n{text}");
+    }
+
+    /// `terraform show -json`.
+    pub fn show(&self) -> Value {
+        let o = self.ok(&["show", "-json"]);
+        let start = o.find('{').unwrap_or(0);
+        serde_json::from_str(&o[start..]).expect("show json")
+    }
+
+    /// Attribute values of a resource address in `show -json`.
+    pub fn resource(&self, address: &str) -> Value {
+        let s = self.show();
+        s["values"]["root_module"]["resources"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["address"] == address))
+            .map(|r| r["values"].clone())
+            .unwrap_or_else(|| panic!("{address} not in state: {s}"))
+    }
+}
