@@ -112,7 +112,7 @@ impl Driver {
                     .collect()
             })
             .unwrap_or_default();
-        if !ids.iter().any(|i| *i == self.settings.array) {
+        if !ids.contains(&self.settings.array) {
             return Err(DriverError::Invalid(format!(
                 "array {} is not managed by the Unisphere at {}; it manages: {}",
                 self.settings.array,

@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(short_host_name("myhost.example.com"), "myhost");
         let long = short_host_name("averyveryverylonghostname.example.com");
         assert_eq!(long.chars().count(), 16);
-        assert!(long.starts_with("tnam"), "{long}");
+        assert!(long.starts_with("stname"), "{long}");
         assert_eq!(long, short_host_name("averyveryverylonghostname"));
         assert_eq!(short_port_group_name("OS-iscsi-PG"), "OS-iscsi-PG");
         assert_eq!(

@@ -1065,14 +1065,14 @@ impl Array {
             host.luns.retain(|d, _| visible.contains(d));
             let mut used: BTreeSet<u32> = host.luns.values().copied().collect();
             for d in visible {
-                if !host.luns.contains_key(&d) {
+                host.luns.entry(d).or_insert_with(|| {
                     let mut lun = 1;
                     while used.contains(&lun) {
                         lun += 1;
                     }
                     used.insert(lun);
-                    host.luns.insert(d, lun);
-                }
+                    lun
+                });
             }
         }
     }
@@ -1125,7 +1125,7 @@ impl Array {
                 "Cannot find snapshot {name} of volume {source}"
             )));
         }
-        gens.sort_by(|a, b| b.1.cmp(&a.1));
+        gens.sort_by_key(|g| std::cmp::Reverse(g.1));
         gens.get(generation as usize).map(|g| g.0).ok_or_else(|| {
             SimError::not_found(format!(
                 "Snapshot {name} of volume {source} has no generation {generation}"

@@ -1,0 +1,88 @@
+# terraform-provider-vmax: build, test, demo.
+#   make test    fmt, clippy, unit and acceptance tests (TF_ACC=1), PyU4V check
+#   make demo    release build, local plugin mirror, simulator, init + apply of examples/quickstart
+#   make sim     run the simulator in the foreground (state in .demo/sim)
+#   make install install the provider where `terraform init` finds it offline
+#   make bench   benchmarks (speed and memory targets live here, not in tests)
+
+SHELL     := /bin/bash
+CARGO     ?= cargo
+TERRAFORM ?= terraform
+PYTHON    ?= python3
+VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+OS_ARCH   := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+DEMO_DIR  := $(CURDIR)/.demo
+DEMO_PORT ?= 18443
+
+# these machines export RUST_BACKTRACE=1; tests and scripts set their own environment
+unexport RUST_BACKTRACE
+
+.PHONY: test check-rust check-terraform fmt clippy unit acc pyu4v demo demo-stop sim install bench clean
+
+check-rust:
+	@command -v $(CARGO) >/dev/null 2>&1 || { echo "make: no Rust toolchain: install one with rustup (https://rustup.rs), then re-run"; exit 1; }
+	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "make: rustfmt is missing: run 'rustup component add rustfmt'"; exit 1; }
+	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "make: clippy is missing: run 'rustup component add clippy'"; exit 1; }
+
+check-terraform:
+	@command -v $(TERRAFORM) >/dev/null 2>&1 || { echo "make: terraform is missing: install Terraform 1.11 or later on PATH, or pass TERRAFORM=/path/to/terraform"; exit 1; }
+
+fmt: check-rust
+	$(CARGO) fmt --check
+
+clippy: check-rust
+	$(CARGO) clippy --all-targets -- -D warnings
+
+unit: check-rust
+	$(CARGO) test --lib --bins
+
+acc: check-rust check-terraform
+	TF_ACC=1 TERRAFORM="$$(command -v $(TERRAFORM))" $(CARGO) test
+
+test: fmt clippy acc pyu4v
+
+# The real PyU4V library against the simulator (skipped, loudly, without python3)
+pyu4v: check-rust
+	@if command -v $(PYTHON) >/dev/null 2>&1; then \
+	  $(CARGO) build --bin vmax-sim && scripts/pyu4v-check.sh; \
+	else echo "pyu4v: python3 not found; skipping the PyU4V compatibility check"; fi
+
+demo: check-rust check-terraform
+	$(CARGO) build --release
+	@mkdir -p $(DEMO_DIR)/mirror/registry.terraform.io/local/vmax/$(VERSION)/$(OS_ARCH) $(DEMO_DIR)/sim
+	cp target/release/terraform-provider-vmax $(DEMO_DIR)/mirror/registry.terraform.io/local/vmax/$(VERSION)/$(OS_ARCH)/terraform-provider-vmax_v$(VERSION)
+	@printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["local/vmax"]\n  }\n  direct {\n    exclude = ["local/vmax"]\n  }\n}\n' "$(DEMO_DIR)/mirror" > $(DEMO_DIR)/terraformrc
+	@scripts/demo-sim.sh start "$(DEMO_DIR)" "$(DEMO_PORT)"
+	rm -f examples/quickstart/.terraform.lock.hcl
+	cd examples/quickstart && export TF_CLI_CONFIG_FILE=$(DEMO_DIR)/terraformrc TF_IN_AUTOMATION=1 \
+	  VMAX_ENDPOINT=https://localhost:$(DEMO_PORT) VMAX_USERNAME=smc VMAX_PASSWORD=smc VMAX_ARRAY=000197800123 \
+	  VMAX_CA_CERT_FILE=$(DEMO_DIR)/sim/vmax-sim-ca.pem && \
+	  $(TERRAFORM) init -input=false -no-color >/dev/null && \
+	  $(TERRAFORM) apply -auto-approve -input=false -no-color
+	@echo
+	@echo "The simulator keeps running (state: $(DEMO_DIR)/sim/state.json, https://localhost:$(DEMO_PORT))."
+	@echo "To continue, in examples/quickstart with the same environment:"
+	@echo "  export TF_CLI_CONFIG_FILE=$(DEMO_DIR)/terraformrc VMAX_ENDPOINT=https://localhost:$(DEMO_PORT) VMAX_USERNAME=smc VMAX_PASSWORD=smc VMAX_ARRAY=000197800123 VMAX_CA_CERT_FILE=$(DEMO_DIR)/sim/vmax-sim-ca.pem"
+	@echo "  terraform plan      # no changes"
+	@echo "  terraform destroy   # removes what the demo made"
+	@echo "  make demo-stop      # stops the simulator"
+
+demo-stop:
+	@scripts/demo-sim.sh stop "$(DEMO_DIR)" "$(DEMO_PORT)"
+
+sim: check-rust
+	$(CARGO) run --release --bin vmax-sim -- --listen 127.0.0.1:$(DEMO_PORT) --state $(DEMO_DIR)/sim/state.json
+
+install: check-rust
+	$(CARGO) build --release
+	@dir="$${HOME}/.terraform.d/plugins/registry.terraform.io/local/vmax/$(VERSION)/$(OS_ARCH)"; \
+	  mkdir -p "$$dir" && cp target/release/terraform-provider-vmax "$$dir/terraform-provider-vmax_v$(VERSION)" && \
+	  echo "installed into $$dir; use source = \"local/vmax\", version = \"$(VERSION)\""
+
+bench: check-rust check-terraform
+	$(CARGO) build --release
+	scripts/bench.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf $(DEMO_DIR)
