@@ -1,0 +1,51 @@
+"""A provisioning round with Dell's real PyU4V library against vmax-sim.
+
+Usage: pyu4v_round.py HOST PORT CA_FILE
+Creates a storage group with a volume, finds the volume by name, expands
+it, renames it, removes it from the group and deletes it; exits non-zero
+with a message on the first step that does not behave as on an array.
+"""
+import sys
+
+import PyU4V
+
+host, port, ca = sys.argv[1], sys.argv[2], sys.argv[3]
+array = "000197800123"
+conn = PyU4V.U4VConn(username="smc", password="smc", server_ip=host, port=port,
+                     array_id=array, verify=ca)
+prov = conn.provisioning
+
+
+def check(cond, what):
+    if not cond:
+        print(f"pyu4v: FAILED: {what}")
+        sys.exit(1)
+    print(f"pyu4v: ok: {what}")
+
+
+sg = "pyu4v_round_sg"
+prov.create_storage_group(srp_id="SRP_1", sg_id=sg, slo="Diamond", workload=None,
+                          num_vols=1, vol_size="1", cap_unit="GB",
+                          vol_name="pyu4v_vol")
+check(sg in prov.get_storage_group_list(), "storage group created")
+dev = prov.find_volume_device_id(volume_name="pyu4v_vol")
+if isinstance(dev, list):
+    dev = dev[0] if len(dev) == 1 else None
+check(isinstance(dev, str) and len(dev) == 5, f"volume found by name ({dev})")
+prov.extend_volume(dev, "2")
+check(float(prov.get_volume(dev)["cap_gb"]) == 2.0, "volume expanded to 2 GB")
+prov.rename_volume(dev, "pyu4v_renamed")
+check(prov.get_volume(dev).get("volume_identifier") == "pyu4v_renamed", "volume renamed")
+prov.remove_volume_from_storage_group(sg, dev)
+check(not prov.get_volume(dev).get("storageGroupId"), "volume removed from its group")
+prov.delete_volume(dev)
+try:
+    prov.get_volume(dev)
+    gone = False
+except Exception:  # PyU4V raises on 404
+    gone = True
+check(gone, "volume deleted")
+prov.delete_storage_group(sg)
+check(sg not in prov.get_storage_group_list(), "storage group deleted")
+conn.close_session()
+print("pyu4v: provisioning round passed")
