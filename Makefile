@@ -17,7 +17,7 @@ DEMO_PORT ?= 18443
 # these machines export RUST_BACKTRACE=1; tests and scripts set their own environment
 unexport RUST_BACKTRACE
 
-.PHONY: test check-rust check-terraform fmt clippy unit acc pyu4v demo demo-stop sim install bench clean
+.PHONY: docs test check-rust check-terraform fmt clippy unit acc pyu4v demo demo-stop sim install bench clean
 
 check-rust:
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "make: no Rust toolchain: install one with rustup (https://rustup.rs), then re-run"; exit 1; }
@@ -46,6 +46,10 @@ pyu4v: check-rust
 	@if command -v $(PYTHON) >/dev/null 2>&1; then \
 	  $(CARGO) build --bin vmax-sim && scripts/pyu4v-check.sh; \
 	else echo "pyu4v: python3 not found; skipping the PyU4V compatibility check"; fi
+
+# regenerate docs/ from the schema and examples/
+docs: check-rust
+	UPDATE_DOCS=1 $(CARGO) test --test docs
 
 demo: check-rust check-terraform
 	$(CARGO) build --release

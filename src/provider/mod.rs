@@ -4,6 +4,7 @@
 //! Configuration precedence: an explicit attribute wins; a `VMAX_*`
 //! environment variable fills what is left unset; then the default.
 
+pub mod docs;
 pub mod volume;
 
 use crate::driver::{Driver, Settings};

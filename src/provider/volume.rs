@@ -102,7 +102,7 @@ pub fn schema() -> Schema {
                 Attribute::required("size_gb", Ty::Number, "Size in GB. Growing it extends the volume in place; shrinking is refused at plan time."),
                 Attribute::optional("service_level", Ty::String, "Service level (SLO): one of the array's levels (`Diamond`, `Platinum`, `Gold`, `Silver`, `Bronze`, `Optimized`), or `None`. Changing it moves the volume in place (retype). Default `Optimized`.").with_default(Value::string("Optimized")),
                 Attribute::optional("workload", Ty::String, "Workload type (`OLTP`, `OLTP_REP`, `DSS`, `DSS_REP`); needs a service level. Omit for none. Changing it retypes in place."),
-                Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`. Changing it forces a new volume.").force_new(),
+                Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`.").force_new(),
                 Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")),
                 Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
                 Attribute::computed("wwn", Ty::String, "The volume's WWN."),
