@@ -6,6 +6,7 @@
 //! lock is taken; a failed create leaves nothing behind (or returns what it
 //! made); the volume identifier `OS-<name>` is the idempotency key.
 
+pub mod export;
 pub mod locks;
 pub mod naming;
 

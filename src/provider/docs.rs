@@ -35,14 +35,14 @@ fn attr_line(a: &Attribute) -> String {
     format!("- `{}` ({ty}) {}{notes}\n", a.name, a.description.trim())
 }
 
+/// Chooses the attributes of one schema section.
+type Pick = fn(&Attribute) -> bool;
+
 fn render_block(out: &mut String, b: &Block, heading: &str) {
-    let groups: [(&str, Box<dyn Fn(&Attribute) -> bool>); 3] = [
-        ("Required", Box::new(|a: &Attribute| a.required)),
-        ("Optional", Box::new(|a: &Attribute| a.optional)),
-        (
-            "Read-Only",
-            Box::new(|a: &Attribute| a.computed && !a.optional && !a.required),
-        ),
+    let groups: [(&str, Pick); 3] = [
+        ("Required", |a| a.required),
+        ("Optional", |a| a.optional),
+        ("Read-Only", |a| a.computed && !a.optional && !a.required),
     ];
     for (title, pick) in groups.iter() {
         let attrs: Vec<&Attribute> = b.attributes.iter().filter(|a| pick(a)).collect();

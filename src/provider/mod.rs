@@ -5,6 +5,7 @@
 //! environment variable fills what is left unset; then the default.
 
 pub mod docs;
+pub mod export;
 pub mod volume;
 
 use crate::driver::{Driver, Settings};
@@ -128,7 +129,10 @@ impl Provider for VmaxProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(volume::VolumeResource::new(self.shared.clone()))]
+        vec![
+            Arc::new(volume::VolumeResource::new(self.shared.clone())),
+            Arc::new(export::ExportResource::new(self.shared.clone())),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -74,10 +74,15 @@ impl VolumeState {
         self.workload = p.workload.clone();
         self.srp = Some(p.srp.clone());
         self.pool_name = Some(p.pool_name(array));
-        self.storage_group = v
-            .policy_group
-            .clone()
-            .or_else(|| v.storage_groups.first().cloned());
+        // while exported, the volume sits in its hosts' child groups, which
+        // vmax_iscsi_export owns; the volume's own group is its policy's default
+        self.storage_group = if v.masking_views.is_empty() {
+            v.policy_group
+                .clone()
+                .or_else(|| v.storage_groups.first().cloned())
+        } else {
+            Some(p.default_storage_group())
+        };
     }
 }
 
@@ -107,7 +112,7 @@ pub fn schema() -> Schema {
                 Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
                 Attribute::computed("wwn", Ty::String, "The volume's WWN."),
                 Attribute::computed("volume_identifier", Ty::String, "The identifier on the array: `OS-<name>`."),
-                Attribute::computed("storage_group", Ty::String, "The storage group that gives the volume its service level."),
+                Attribute::computed("storage_group", Ty::String, "The default storage group of the volume's service level, `OS-<srp>-<slo>-<workload>-SG`, which holds it while it is not exported (an export moves it into the host's child group)."),
                 Attribute::computed("pool_name", Ty::String, "The driver's pool name `<slo>+<workload>+<srp>+<array>`."),
             ],
             blocks: vec![NestedBlock { name: "timeouts".into(), block: timeouts, nesting: Nesting::Single, max_items: 1 }],

@@ -1,0 +1,365 @@
+//! `vmax_iscsi_export`: initialize_connection (create), terminate_connection
+//! (delete), ensure_export (read), and the iSCSI connection properties.
+
+use super::Shared;
+use crate::driver::export::{Connector, Export, Target, check_initiator, connection_info};
+use crate::tfplugin::{
+    AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty, Value,
+};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub struct ExportResource {
+    shared: Arc<Shared>,
+    ty: Ty,
+}
+
+impl ExportResource {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        ExportResource {
+            shared,
+            ty: schema().block.ty(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Chap {
+    pub username: String,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct ExportState {
+    pub id: Option<String>,
+    pub volume_id: String,
+    pub host: String,
+    pub initiator: String,
+    pub port_group: Option<String>,
+    pub multipath: bool,
+    pub chap: Option<Chap>,
+    pub masking_view: Option<String>,
+    pub storage_group: Option<String>,
+    pub initiator_group: Option<String>,
+    pub host_lun_id: Option<i64>,
+    pub target_iqn: Option<String>,
+    pub target_portal: Option<String>,
+    pub target_lun: Option<i64>,
+    pub target_iqns: Option<Vec<String>>,
+    pub target_portals: Option<Vec<String>>,
+    pub target_luns: Option<Vec<i64>>,
+    pub connection_info: Option<String>,
+}
+
+impl ExportState {
+    fn fill(&mut self, e: &Export) {
+        self.id = Some(format!("{}:{}", self.volume_id, self.host));
+        self.port_group = Some(e.port_group.clone());
+        self.masking_view = Some(e.masking_view.clone());
+        self.storage_group = Some(e.storage_group.clone());
+        self.initiator_group = Some(e.initiator_group.clone());
+        self.set_targets(e.host_lun_id, &e.targets);
+    }
+
+    fn set_targets(&mut self, lun: u32, targets: &[Target]) {
+        self.host_lun_id = Some(lun as i64);
+        self.target_lun = Some(lun as i64);
+        self.target_iqn = targets.first().map(|t| t.iqn.clone());
+        self.target_portal = targets.first().map(|t| t.portal.clone());
+        self.target_iqns = Some(targets.iter().map(|t| t.iqn.clone()).collect());
+        self.target_portals = Some(targets.iter().map(|t| t.portal.clone()).collect());
+        self.target_luns = Some(vec![lun as i64; targets.len()]);
+        self.connection_info = Some(self.info(lun, targets));
+    }
+
+    fn info(&self, lun: u32, targets: &[Target]) -> String {
+        let chap = self
+            .chap
+            .as_ref()
+            .map(|c| (c.username.as_str(), c.secret.as_str()));
+        connection_info(&self.volume_id, lun, targets, self.multipath, chap).to_string()
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        let iqns = self.target_iqns.clone().unwrap_or_default();
+        let portals = self.target_portals.clone().unwrap_or_default();
+        iqns.into_iter()
+            .zip(portals)
+            .map(|(iqn, portal)| Target { iqn, portal })
+            .collect()
+    }
+}
+
+pub fn schema() -> Schema {
+    let chap = Block {
+        description: "CHAP credentials the host uses to log in; included in `connection_info`."
+            .into(),
+        attributes: vec![
+            Attribute::required("username", Ty::String, "CHAP user name."),
+            Attribute::required("secret", Ty::String, "CHAP secret.").sensitive(),
+        ],
+        blocks: vec![],
+    };
+    let s = |n: &str, d: &str| Attribute::computed(n, Ty::String, d);
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Makes a volume visible to a host's iSCSI initiator through a masking view (the VMAX iSCSI driver's initialize_connection) and exports what the host needs to log in. Destroying it is terminate_connection: only this host loses access.".into(),
+            attributes: vec![
+                s("id", "`<volume id>:<host>`."),
+                Attribute::required("volume_id", Ty::String, "Device id of the volume to export.").force_new(),
+                Attribute::required("host", Ty::String, "The connecting host's name (the connector's host); names the initiator group `OS-<short host>-I-IG`.").force_new(),
+                Attribute::required("initiator", Ty::String, "The host's iSCSI initiator name (`iqn.` or `eui.` form).").force_new(),
+                Attribute::optional_computed("port_group", Ty::String, "Port group to export through. Default: the first of the provider's `port_groups`. Port groups are never created by the provider.").force_new(),
+                Attribute::optional("multipath", Ty::Bool, "Whether the host uses multipath: `connection_info` then lists every portal. Default `true`.").with_default(Value::Bool(true)),
+                s("masking_view", "The masking view, `OS-<host>-I-<port group>-MV`."),
+                s("storage_group", "The child storage group holding the volume for this host."),
+                s("initiator_group", "The initiator group (host) holding the initiator."),
+                Attribute::computed("host_lun_id", Ty::Number, "The LUN the host sees the volume at."),
+                s("target_iqn", "The first target's IQN."),
+                s("target_portal", "The first target portal, `<ip>:3260`."),
+                Attribute::computed("target_lun", Ty::Number, "Same as `host_lun_id`."),
+                Attribute::computed("target_iqns", Ty::list(Ty::String), "Every target IQN of the port group, one per portal."),
+                Attribute::computed("target_portals", Ty::list(Ty::String), "Every target portal of the port group."),
+                Attribute::computed("target_luns", Ty::list(Ty::Number), "The LUN, once per portal."),
+                Attribute::computed("connection_info", Ty::String, "JSON of `{\"driver_volume_type\": \"iscsi\", \"data\": {...}}` as the VMAX iSCSI driver builds it. Always sensitive, because it carries the CHAP secret when `chap` is set.").sensitive(),
+            ],
+            blocks: vec![NestedBlock { name: "chap".into(), block: chap, nesting: Nesting::List, max_items: 1 }],
+        },
+    }
+}
+
+impl ExportResource {
+    fn state(&self, v: &Value, diags: &mut Diags) -> Option<ExportState> {
+        // chap is a list block of at most one element
+        let mut j = match v.unknown_as_null().to_json() {
+            Ok(j) => j,
+            Err(e) => {
+                diags.error("Cannot read vmax_iscsi_export state", e.to_string());
+                return None;
+            }
+        };
+        if let Some(c) = j.get_mut("chap") {
+            *c = c
+                .as_array()
+                .and_then(|a| a.first().cloned())
+                .unwrap_or(serde_json::Value::Null);
+        }
+        match serde_json::from_value(j) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                diags.error("Cannot read vmax_iscsi_export state", e.to_string());
+                None
+            }
+        }
+    }
+
+    fn value(&self, s: &ExportState, diags: &mut Diags) -> Value {
+        let mut j = serde_json::to_value(s).unwrap_or_default();
+        j["chap"] = match &s.chap {
+            Some(c) => serde_json::json!([c]),
+            None => serde_json::json!([]),
+        };
+        Value::from_json(&j, &self.ty).unwrap_or_else(|e| {
+            diags.error(
+                "Cannot encode vmax_iscsi_export state",
+                format!("provider bug: {e}"),
+            );
+            Value::Null
+        })
+    }
+}
+
+#[async_trait]
+impl Resource for ExportResource {
+    fn type_name(&self) -> &'static str {
+        "vmax_iscsi_export"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diags) {
+        if let Some(i) = config.get("initiator").as_str()
+            && let Err(e) = check_initiator(i)
+        {
+            diags.error_at(AttrPath::attr("initiator"), "Invalid initiator", e);
+        }
+        if let Some(h) = config.get("host").as_str()
+            && (h.is_empty()
+                || h.chars()
+                    .any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')))
+        {
+            diags.error_at(
+                AttrPath::attr("host"),
+                "Invalid host name",
+                format!("host {h:?} must be a host name of letters, digits, '-', '_' and '.'"),
+            );
+        }
+        if let Some(v) = config.get("volume_id").as_str()
+            && !(v.len() == 5 && v.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            diags.error_at(
+                AttrPath::attr("volume_id"),
+                "Invalid volume id",
+                format!(
+                    "volume_id {v:?} must be a device id of five hex digits, e.g. vmax_volume.x.id"
+                ),
+            );
+        }
+    }
+
+    async fn plan(&self, _ctx: &Ctx, plan: &mut Plan, diags: &mut Diags) {
+        if plan.planned.get("port_group").is_null()
+            || (plan.prior.is_none() && plan.planned.get("port_group").is_unknown())
+        {
+            match self.shared.try_driver().map(|d| d.pick_port_group(None)) {
+                Some(Ok(pg)) => plan.planned.set_attr("port_group", Value::string(pg)),
+                Some(Err(e)) => {
+                    diags.error_at(AttrPath::attr("port_group"), "No port group", e.to_string())
+                }
+                None => plan.unknown("port_group"),
+            }
+            if let Some(prior) = &plan.prior
+                && prior.get("port_group") != plan.planned.get("port_group")
+            {
+                plan.requires_replace.push(AttrPath::attr("port_group"));
+            }
+        }
+        if plan.prior.is_some() && (plan.changed("multipath") || plan.changed("chap")) {
+            plan.unknown("connection_info");
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
+        let d = self.shared.driver(diags)?;
+        let mut s = self.state(planned, diags)?;
+        let pg = match d.pick_port_group(s.port_group.as_deref()) {
+            Ok(p) => p,
+            Err(e) => {
+                diags.error_at(AttrPath::attr("port_group"), "No port group", e.to_string());
+                return None;
+            }
+        };
+        let c = Connector {
+            host: s.host.clone(),
+            initiator: s.initiator.clone(),
+        };
+        let r = tokio::select! {
+            r = d.initialize_connection(&s.volume_id, &c, &pg) => r,
+            _ = ctx.cancel.cancelled() => {
+                diags.error("Export interrupted", "Terraform is stopping; the export was rolled back or will show as drift on the next plan");
+                return None;
+            }
+        };
+        match r {
+            Ok(e) => {
+                s.fill(&e);
+                tracing::info!(volume = %s.volume_id, host = %s.host, lun = e.host_lun_id, view = %e.masking_view, "volume exported");
+                Some(self.value(&s, diags))
+            }
+            Err(e) => {
+                diags.error("Cannot export volume", e.to_string());
+                None
+            }
+        }
+    }
+
+    async fn update(&self, _ctx: &Ctx, prior: &Value, planned: &Value, diags: &mut Diags) -> Value {
+        // only multipath and chap change in place: they shape connection_info
+        let (Some(old), Some(new)) = (self.state(prior, diags), self.state(planned, diags)) else {
+            return prior.clone();
+        };
+        let mut s = old.clone();
+        s.multipath = new.multipath;
+        s.chap = new.chap.clone();
+        let lun = old.host_lun_id.unwrap_or(0) as u32;
+        s.connection_info = Some(s.info(lun, &old.targets()));
+        self.value(&s, diags)
+    }
+
+    async fn delete(&self, _ctx: &Ctx, prior: &Value, diags: &mut Diags) {
+        let Some(d) = self.shared.driver(diags) else {
+            return;
+        };
+        let Some(s) = self.state(prior, diags) else {
+            return;
+        };
+        let pg = s.port_group.clone().unwrap_or_default();
+        if let Err(e) = d.terminate_connection(&s.volume_id, &s.host, &pg).await {
+            diags.error("Cannot remove export", e.to_string());
+        }
+    }
+
+    async fn read(&self, _ctx: &Ctx, current: &Value, diags: &mut Diags) -> Option<Value> {
+        let d = self.shared.driver(diags)?;
+        let mut s = self.state(current, diags)?;
+        let mv = s.masking_view.clone()?;
+        match d.lun_in_view(&mv, &s.volume_id).await {
+            Ok(Some(lun)) => {
+                if s.host_lun_id != Some(lun as i64) {
+                    tracing::warn!(volume = %s.volume_id, "host LUN changed on the array");
+                }
+                if let Some(pg) = s.port_group.clone()
+                    && let Ok(t) = d.targets(&pg).await
+                {
+                    s.set_targets(lun, &t);
+                }
+                Some(self.value(&s, diags))
+            }
+            Ok(None) => {
+                tracing::warn!(volume = %s.volume_id, view = %mv, "volume no longer visible through the view; the export will be re-created");
+                None
+            }
+            Err(e) => {
+                diags.error("Cannot read export", e.to_string());
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str, diags: &mut Diags) -> Option<Value> {
+        let d = self.shared.driver(diags)?;
+        let Some((dev, host)) = id.split_once(':') else {
+            diags.error("Invalid import id", format!("import a vmax_iscsi_export as <device id>:<host>, e.g. 0001A:compute-1, not {id:?}"));
+            return None;
+        };
+        let dev = dev.to_ascii_uppercase();
+        match d.find_export(&dev, host).await {
+            Ok(Some((pg, ini))) => {
+                let mut s = ExportState {
+                    volume_id: dev.clone(),
+                    host: host.to_string(),
+                    initiator: ini.clone(),
+                    multipath: true,
+                    ..Default::default()
+                };
+                let c = Connector {
+                    host: host.into(),
+                    initiator: ini,
+                };
+                // already visible: this reads the view and LUN without changing anything
+                match d.initialize_connection(&dev, &c, &pg).await {
+                    Ok(e) => {
+                        s.fill(&e);
+                        Some(self.value(&s, diags))
+                    }
+                    Err(e) => {
+                        diags.error("Cannot import export", e.to_string());
+                        None
+                    }
+                }
+            }
+            Ok(None) => {
+                diags.error("Cannot import export", format!("volume {dev} is not visible to host {host} through any masking view of its initiator group"));
+                None
+            }
+            Err(e) => {
+                diags.error("Cannot import export", e.to_string());
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Acceptance tests for `vmax_iscsi_export` against `vmax-sim`.
+
+mod support;
+use serde_json::{Value, json};
+use support::{Sim, Tf};
+
+const IQN1: &str = "iqn.1993-08.org.debian:01:host1";
+const IQN2: &str = "iqn.1993-08.org.debian:01:host2";
+
+fn vol(res: &str, name: &str) -> String {
+    format!(
+        "resource \"vmax_volume\" \"{res}\" {{\n  name = \"{name}\"\n  size_gb = 1\n  service_level = \"Diamond\"\n  workload = \"DSS\"\n}}\n"
+    )
+}
+
+fn export(res: &str, vol: &str, host: &str, iqn: &str, extra: &str) -> String {
+    format!(
+        "resource \"vmax_iscsi_export\" \"{res}\" {{\n  volume_id = vmax_volume.{vol}.id\n  host = \"{host}\"\n  initiator = \"{iqn}\"\n{extra}}}\n"
+    )
+}
+
+fn info(tf: &Tf, addr: &str) -> Value {
+    serde_json::from_str(tf.resource(addr)["connection_info"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn one_volume_to_one_host_single_path_and_multipath() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let cfg = |mp: bool| {
+        format!(
+            "{}{}{}",
+            sim.provider_block(),
+            vol("a", "v1"),
+            export(
+                "e",
+                "a",
+                "compute-1.example.com",
+                IQN1,
+                &format!("  multipath = {mp}\n")
+            )
+        )
+    };
+    tf.write(&cfg(false));
+    tf.apply();
+    let e = tf.resource("vmax_iscsi_export.e");
+    let dev = tf.resource("vmax_volume.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(e["masking_view"], "OS-compute-1-I-OS-iscsi-PG-MV");
+    assert_eq!(e["initiator_group"], "OS-compute-1-I-IG");
+    assert_eq!(
+        e["storage_group"],
+        "OS-compute-1-SRP_1-DiamondDSS-OS-iscsi-PG"
+    );
+    assert_eq!(e["port_group"], "OS-iscsi-PG");
+    assert_eq!(e["host_lun_id"], 1);
+    assert_eq!(
+        e["target_portals"],
+        json!(["192.0.2.10:3260", "192.0.2.11:3260"])
+    );
+    let i = info(&tf, "vmax_iscsi_export.e");
+    assert_eq!(
+        i,
+        json!({"driver_volume_type": "iscsi", "data": {
+        "target_discovered": true,
+        "target_iqn": "iqn.1992-04.com.emc:600009700bca30c01e3e012e00000001",
+        "target_portal": "192.0.2.10:3260", "target_lun": 1, "volume_id": dev}})
+    );
+    // the volume left its default group for the host's child group
+    let a = sim.array();
+    assert!(
+        a["storage_groups"]["OS-SRP_1-Diamond-DSS-SG"]["volumes"]
+            .as_array()
+            .is_none_or(|v| v.is_empty())
+    );
+    assert_eq!(
+        a["masking_views"]["OS-compute-1-I-OS-iscsi-PG-MV"]["storage_group"],
+        "OS-compute-1-I-OS-iscsi-PG-SG"
+    );
+    tf.assert_empty_plan();
+
+    // multipath updates in place and lists every portal
+    tf.write(&cfg(true));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2);
+    assert!(plan.contains("update in-place"), "{plan}");
+    tf.apply();
+    let i = info(&tf, "vmax_iscsi_export.e");
+    assert_eq!(
+        i["data"]["target_iqns"],
+        json!([
+            "iqn.1992-04.com.emc:600009700bca30c01e3e012e00000001",
+            "iqn.1992-04.com.emc:600009700bca30c02e3e012e00000001"
+        ])
+    );
+    assert_eq!(
+        i["data"]["target_portals"],
+        json!(["192.0.2.10:3260", "192.0.2.11:3260"])
+    );
+    assert_eq!(i["data"]["target_luns"], json!([1, 1]));
+    tf.assert_empty_plan();
+
+    // CHAP: secret only in the sensitive connection_info
+    tf.write(&format!(
+        "{}{}{}",
+        sim.provider_block(),
+        vol("a", "v1"),
+        export(
+            "e",
+            "a",
+            "compute-1.example.com",
+            IQN1,
+            "  chap {\n    username = \"chapuser\"\n    secret = \"chap-s3cret-value\"\n  }\n"
+        )
+    ));
+    let out = tf.apply();
+    assert!(
+        !out.contains("chap-s3cret-value"),
+        "secret shown in apply output"
+    );
+    let i = info(&tf, "vmax_iscsi_export.e");
+    assert_eq!(
+        (
+            i["data"]["auth_method"].as_str(),
+            i["data"]["auth_username"].as_str(),
+            i["data"]["auth_password"].as_str()
+        ),
+        (Some("CHAP"), Some("chapuser"), Some("chap-s3cret-value"))
+    );
+
+    tf.destroy();
+    let a = sim.array();
+    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
+        assert!(
+            a[k].as_object().unwrap().is_empty(),
+            "{k} left behind: {}",
+            a[k]
+        );
+    }
+}
+
+#[test]
+fn three_volumes_to_one_host_then_two_hosts() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let base = format!(
+        "{}{}{}{}",
+        sim.provider_block(),
+        vol("a", "a"),
+        vol("b", "b"),
+        vol("c", "c")
+    );
+    let three = format!(
+        "{}{}{}",
+        export("ea", "a", "h1", IQN1, ""),
+        export("eb", "b", "h1", IQN1, ""),
+        export("ec", "c", "h1", IQN1, "")
+    );
+    tf.write(&format!("{base}{three}"));
+    tf.apply();
+    let luns: Vec<i64> = ["ea", "eb", "ec"]
+        .iter()
+        .map(|r| {
+            tf.resource(&format!("vmax_iscsi_export.{r}"))["host_lun_id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    let mut sorted = luns.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, vec![1, 2, 3], "distinct LUNs: {luns:?}");
+    assert_eq!(sim.array()["masking_views"].as_object().unwrap().len(), 1);
+    tf.assert_empty_plan();
+
+    // volume a to a second host too
+    let second = export("ea2", "a", "h2", IQN2, "");
+    tf.write(&format!("{base}{three}{second}"));
+    tf.apply();
+    let a_id = tf.resource("vmax_volume.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e2 = tf.resource("vmax_iscsi_export.ea2");
+    assert_eq!(e2["masking_view"], "OS-h2-I-OS-iscsi-PG-MV");
+    assert_eq!(e2["host_lun_id"], 1);
+    assert_eq!(sim.array()["masking_views"].as_object().unwrap().len(), 2);
+    tf.assert_empty_plan();
+
+    // removing host 1's export of a leaves host 2's and the others intact
+    let lun_b = tf.resource("vmax_iscsi_export.eb")["host_lun_id"].clone();
+    tf.write(&format!(
+        "{base}{}{}{second}",
+        export("eb", "b", "h1", IQN1, ""),
+        export("ec", "c", "h1", IQN1, "")
+    ));
+    tf.apply();
+    let a = sim.array();
+    assert!(
+        a["hosts"]["OS-h1-I-IG"]["luns"].get(&a_id).is_none(),
+        "h1 must no longer see {a_id}"
+    );
+    assert_eq!(
+        a["hosts"]["OS-h2-I-IG"]["luns"][&a_id], 1,
+        "h2 keeps its access"
+    );
+    assert_eq!(
+        tf.resource("vmax_iscsi_export.eb")["host_lun_id"],
+        lun_b,
+        "other LUNs unchanged"
+    );
+    tf.assert_empty_plan();
+    tf.destroy();
+    let a = sim.array();
+    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
+        assert!(
+            a[k].as_object().unwrap().is_empty(),
+            "{k} left behind: {}",
+            a[k]
+        );
+    }
+}
+
+#[test]
+fn missing_port_group_is_refused_and_nothing_is_left() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{}{}{}",
+        sim.provider_block(),
+        vol("a", "v"),
+        export("e", "a", "h1", IQN1, "  port_group = \"no-such-PG\"\n")
+    ));
+    let out = tf.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        out.contains("port group no-such-PG does not exist"),
+        "{out}"
+    );
+    let a = sim.array();
+    assert!(a["hosts"].as_object().unwrap().is_empty());
+    assert!(a["masking_views"].as_object().unwrap().is_empty());
+    assert_eq!(
+        a["storage_groups"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        vec!["OS-SRP_1-Diamond-DSS-SG"]
+    );
+    // bad initiator: refused at validate
+    tf.write(&format!(
+        "{}{}{}",
+        sim.provider_block(),
+        vol("a", "v"),
+        export("e", "a", "h1", "10000090fa1b2c3d", "")
+    ));
+    let out = tf.fails(&["validate", "-no-color"]);
+    assert!(out.contains("not an iSCSI name"), "{out}");
+}
+
+#[test]
+fn failed_view_creation_rolls_back() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    tf.write(&format!("{}{}", sim.provider_block(), vol("a", "v")));
+    tf.apply();
+    sim.set_faults(json!({"rules": [{"method": "POST", "path_contains": "/maskingview", "fail_job": true, "message": "simulated view failure"}]}));
+    tf.write(&format!(
+        "{}{}{}",
+        sim.provider_block(),
+        vol("a", "v"),
+        export("e", "a", "h1", IQN1, "")
+    ));
+    let out = tf.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("simulated view failure"), "{out}");
+    let a = sim.array();
+    let dev = tf.resource("vmax_volume.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        a["storage_groups"]["OS-SRP_1-Diamond-DSS-SG"]["volumes"],
+        json!([dev]),
+        "volume back in its default group"
+    );
+    assert_eq!(
+        a["storage_groups"].as_object().unwrap().len(),
+        1,
+        "{}",
+        a["storage_groups"]
+    );
+    assert!(a["hosts"].as_object().unwrap().is_empty());
+    sim.set_faults(json!({}));
+    tf.apply();
+    tf.assert_empty_plan();
+}
+
+#[test]
+fn import_and_drift() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let cfg = format!(
+        "{}{}{}",
+        sim.provider_block(),
+        vol("a", "v"),
+        export("e", "a", "h1", IQN1, "")
+    );
+    tf.write(&cfg);
+    tf.apply();
+    let dev = tf.resource("vmax_volume.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tf.ok(&["state", "rm", "vmax_iscsi_export.e"]);
+    tf.ok(&[
+        "import",
+        "-no-color",
+        "vmax_iscsi_export.e",
+        &format!("{dev}:h1"),
+    ]);
+    let e = tf.resource("vmax_iscsi_export.e");
+    assert_eq!(e["initiator"], IQN1);
+    assert_eq!(e["port_group"], "OS-iscsi-PG");
+    tf.assert_empty_plan();
+    // the view deleted on the array: the next plan re-creates the export
+    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
+    assert_eq!(
+        sim.rest(
+            "DELETE",
+            &format!("{sp}/maskingview/OS-h1-I-OS-iscsi-PG-MV"),
+            None
+        )
+        .0,
+        204
+    );
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("vmax_iscsi_export.e will be created"),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_empty_plan();
+}
