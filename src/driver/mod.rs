@@ -9,6 +9,7 @@
 pub mod export;
 pub mod locks;
 pub mod naming;
+pub mod stats;
 
 use crate::unisphere::{self, Client, Error as ApiError, StorageGroup, Volume, VolumeId};
 pub use naming::Policy;

@@ -4,6 +4,7 @@
 //! Configuration precedence: an explicit attribute wins; a `VMAX_*`
 //! environment variable fills what is left unset; then the default.
 
+pub mod data;
 pub mod docs;
 pub mod export;
 pub mod volume;
@@ -21,6 +22,23 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct Shared {
     driver: RwLock<Option<Arc<Driver>>>,
+    extras: RwLock<Extras>,
+}
+
+/// Provider settings that only the pool figures use.
+#[derive(Debug, Clone, Copy)]
+pub struct Extras {
+    pub max_over_subscription_ratio: f64,
+    pub reserved_percentage: f64,
+}
+
+impl Default for Extras {
+    fn default() -> Self {
+        Extras {
+            max_over_subscription_ratio: 20.0,
+            reserved_percentage: 0.0,
+        }
+    }
 }
 
 impl Shared {
@@ -34,6 +52,10 @@ impl Shared {
             );
         }
         d
+    }
+
+    pub fn extras(&self) -> Extras {
+        self.extras.read().map(|e| *e).unwrap_or_default()
     }
 
     /// The configured driver when there is one (plan-time checks are skipped without it).
@@ -117,6 +139,8 @@ impl Provider for VmaxProvider {
         attributes.push(Attribute::optional("insecure", Ty::Bool, "Skip verification of Unisphere's TLS certificate (test systems only). Env: `VMAX_INSECURE`. Default `false`."));
         attributes.push(Attribute::optional("port_groups", Ty::list(Ty::String), "iSCSI port groups exports may use, in order of preference. Env: `VMAX_PORT_GROUPS` (comma-separated)."));
         attributes.push(Attribute::optional("job_poll_interval", Ty::Number, "Seconds between polls of an asynchronous job (the seed's `interval`). Env: `VMAX_JOB_POLL_INTERVAL`. Default 3."));
+        attributes.push(Attribute::optional("max_over_subscription_ratio", Ty::Number, "Reported by `vmax_pool` for schedulers that compare provisioned capacity to total × ratio. Env: `VMAX_MAX_OVER_SUBSCRIPTION_RATIO`. Default 20."));
+        attributes.push(Attribute::optional("reserved_percentage", Ty::Number, "Share of each pool to keep free; `vmax_pool` reports the larger of this and the array's reserved percentage. Env: `VMAX_RESERVED_PERCENTAGE`. Default 0."));
         attributes.push(Attribute::optional("job_timeout", Ty::Number, "Seconds to wait for one asynchronous job (the seed's `interval` × `retries`). Env: `VMAX_JOB_TIMEOUT`. Default 600."));
         Schema {
             version: 0,
@@ -136,7 +160,11 @@ impl Provider for VmaxProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![]
+        vec![
+            Arc::new(data::PoolData::new(self.shared.clone())),
+            Arc::new(data::VolumeData::new(self.shared.clone())),
+            Arc::new(data::PortGroupData::new(self.shared.clone())),
+        ]
     }
 
     async fn validate(&self, config: &Value, diags: &mut Diags) {
@@ -209,6 +237,23 @@ impl Provider for VmaxProvider {
                 .or_else(|| std::env::var(env).ok().and_then(|v| v.parse().ok()))
                 .unwrap_or(default)
         };
+        let extras = Extras {
+            max_over_subscription_ratio: number(
+                "max_over_subscription_ratio",
+                "VMAX_MAX_OVER_SUBSCRIPTION_RATIO",
+                20.0,
+            ),
+            reserved_percentage: number("reserved_percentage", "VMAX_RESERVED_PERCENTAGE", 0.0),
+        };
+        if !(extras.max_over_subscription_ratio > 0.0
+            && (0.0..=100.0).contains(&extras.reserved_percentage))
+        {
+            diags.error("Invalid pool settings", "max_over_subscription_ratio must be positive and reserved_percentage between 0 and 100");
+            return;
+        }
+        if let Ok(mut e) = self.shared.extras.write() {
+            *e = extras;
+        }
         let poll = number("job_poll_interval", "VMAX_JOB_POLL_INTERVAL", 3.0);
         let timeout = number("job_timeout", "VMAX_JOB_TIMEOUT", 600.0);
         if !(poll > 0.0 && timeout > 0.0) {

@@ -1,0 +1,7 @@
+data "vmax_volume" "existing" {
+  name = "db01"
+}
+
+output "existing_wwn" {
+  value = data.vmax_volume.existing.wwn
+}
