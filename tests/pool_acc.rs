@@ -18,8 +18,7 @@ fn seeded_sim() -> Sim {
         "ports": {"SE-1E:0": {"key": {"director": "SE-1E", "port": "0"}, "iqn": "iqn.1992-04.com.emc:seeded", "ip_addresses": ["198.51.100.7"]}},
         "port_groups": {"PG1": {"id": "PG1", "ports": [{"director": "SE-1E", "port": "0"}]}}
     }]}).to_string()).unwrap();
-    let sim = Sim::start_in(dir, &["--seed-file", seed.to_str().unwrap()]);
-    sim
+    Sim::start_in(dir, &["--seed-file", seed.to_str().unwrap()])
 }
 
 fn cfg(sim: &Sim, reserved: f64, body: &str) -> String {
