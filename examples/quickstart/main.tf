@@ -36,6 +36,11 @@ resource "vmax_volume" "data" {
   }
 }
 
+resource "vmax_snapshot" "data" {
+  volume_id = vmax_volume.data.id
+  name      = "quickstart-snap"
+}
+
 resource "vmax_iscsi_export" "data" {
   volume_id  = vmax_volume.data.id
   host       = "quickstart-host"
@@ -46,6 +51,10 @@ resource "vmax_iscsi_export" "data" {
 output "volume_id" {
   description = "The new volume's device id."
   value       = vmax_volume.data.id
+}
+
+output "snapshot_id" {
+  value = vmax_snapshot.data.id
 }
 
 output "pool_free_gb" {

@@ -9,6 +9,7 @@
 pub mod export;
 pub mod locks;
 pub mod naming;
+pub mod snapshot;
 pub mod stats;
 
 use crate::unisphere::{self, Client, Error as ApiError, StorageGroup, Volume, VolumeId};
@@ -473,6 +474,11 @@ impl Driver {
         if (new_gb as f64) == v.size_gb {
             return Ok(());
         }
+        if v.snapvx_target || v.snapvx_source {
+            // live links and temporary clone snapshots go first, as the seed's sync check does
+            self.break_links(dev, self.client.job_timeout(), false)
+                .await?;
+        }
         let body = json!({"editVolumeActionParam": {"expandVolumeParam": {"volumeAttribute": {"volume_size": new_gb.to_string(), "capacityUnit": "GB"}}}});
         self.client
             .change(
@@ -643,9 +649,8 @@ impl Driver {
             )));
         }
         if v.snapvx_source || v.snapvx_target {
-            return Err(DriverError::Invalid(format!(
-                "volume {dev} is in a SnapVX session; delete its snapshots and unlink it first"
-            )));
+            self.break_links(dev, self.client.job_timeout(), true)
+                .await?;
         }
         let _guards = self.locks.lock_many(&v.storage_groups).await;
         for sg in &v.storage_groups {

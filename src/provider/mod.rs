@@ -7,6 +7,7 @@
 pub mod data;
 pub mod docs;
 pub mod export;
+pub mod snapshot;
 pub mod volume;
 
 use crate::driver::{Driver, Settings};
@@ -156,6 +157,7 @@ impl Provider for VmaxProvider {
         vec![
             Arc::new(volume::VolumeResource::new(self.shared.clone())),
             Arc::new(export::ExportResource::new(self.shared.clone())),
+            Arc::new(snapshot::SnapshotResource::new(self.shared.clone())),
         ]
     }
 

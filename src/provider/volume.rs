@@ -2,6 +2,7 @@
 //! retype, manage (import) and unmanage.
 
 use super::Shared;
+use crate::driver::snapshot::{Source, parse_snapshot_id};
 use crate::driver::{DriverError, Policy, VolumeInfo, naming};
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty, Value,
@@ -47,6 +48,31 @@ pub struct VolumeState {
     pub pool_name: Option<String>,
     pub deletion_policy: String,
     pub timeouts: Option<Timeouts>,
+    #[serde(default)]
+    pub source: Option<SourceCfg>,
+    #[serde(default)]
+    pub wait_for_copy: Option<bool>,
+}
+
+/// Where a new volume's data comes from (`source` block).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct SourceCfg {
+    pub snapshot_id: Option<String>,
+    pub volume_id: Option<String>,
+}
+
+impl SourceCfg {
+    fn to_source(&self) -> Option<Source> {
+        match (&self.snapshot_id, &self.volume_id) {
+            (Some(id), None) => {
+                parse_snapshot_id(id).map(|(device, name)| Source::Snapshot { device, name })
+            }
+            (None, Some(v)) => Some(Source::Volume {
+                device: v.to_ascii_uppercase(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 impl VolumeState {
@@ -109,13 +135,29 @@ pub fn schema() -> Schema {
                 Attribute::optional("workload", Ty::String, "Workload type (`OLTP`, `OLTP_REP`, `DSS`, `DSS_REP`); needs a service level. Omit for none. Changing it retypes in place."),
                 Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`.").force_new(),
                 Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")),
+                Attribute::optional("wait_for_copy", Ty::Bool, "With `source`: wait until the copy is complete, then unlink it (and remove a clone's temporary snapshot). Default `false`: the copy finishes in the background and is unlinked before the volume is changed or deleted.").with_default(Value::Bool(false)),
                 Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
                 Attribute::computed("wwn", Ty::String, "The volume's WWN."),
                 Attribute::computed("volume_identifier", Ty::String, "The identifier on the array: `OS-<name>`."),
                 Attribute::computed("storage_group", Ty::String, "The default storage group of the volume's service level, `OS-<srp>-<slo>-<workload>-SG`, which holds it while it is not exported (an export moves it into the host's child group)."),
                 Attribute::computed("pool_name", Ty::String, "The driver's pool name `<slo>+<workload>+<srp>+<array>`."),
             ],
-            blocks: vec![NestedBlock { name: "timeouts".into(), block: timeouts, nesting: Nesting::Single, max_items: 1 }],
+            blocks: vec![
+                NestedBlock { name: "timeouts".into(), block: timeouts, nesting: Nesting::Single, max_items: 1 },
+                NestedBlock {
+                    name: "source".into(),
+                    block: Block {
+                        description: "Make the volume as a copy: of a snapshot (create_volume_from_snapshot) or of a volume (create_cloned_volume, through a temporary snapshot). Set exactly one attribute. Changing it forces a new volume.".into(),
+                        attributes: vec![
+                            Attribute::optional("snapshot_id", Ty::String, "A `vmax_snapshot` id, `<volume id>:<name>`."),
+                            Attribute::optional("volume_id", Ty::String, "Device id of the volume to clone."),
+                        ],
+                        blocks: vec![],
+                    },
+                    nesting: Nesting::Single,
+                    max_items: 1,
+                },
+            ],
         },
     }
 }
@@ -169,6 +211,22 @@ async fn bounded<T>(
 const SHRINK: &str = "Only Extend is supported";
 
 fn validate_config(config: &Value, diags: &mut Diags) {
+    if let Value::Object(src) = config.get("source") {
+        let snap = src.get("snapshot_id").cloned().unwrap_or_default();
+        let vol = src.get("volume_id").cloned().unwrap_or_default();
+        if !snap.is_unknown() && !vol.is_unknown() && snap.is_null() == vol.is_null() {
+            diags.error_at(AttrPath::attr("source"), "Set exactly one source", "source needs exactly one of snapshot_id (a vmax_snapshot id) or volume_id (a volume to clone).");
+        }
+        if let Some(id) = snap.as_str()
+            && parse_snapshot_id(id).is_none()
+        {
+            diags.error_at(
+                AttrPath::attr("source").then_attr("snapshot_id"),
+                "Invalid snapshot id",
+                format!("{id:?} is not a snapshot id <volume id>:<name>, e.g. vmax_snapshot.x.id"),
+            );
+        }
+    }
     if let Some(n) = config.get("name").as_str() {
         let id = naming::volume_identifier(n);
         if n.is_empty() || id.len() > 64 || n.chars().any(|c| !(' '..='~').contains(&c)) {
@@ -287,6 +345,37 @@ impl Resource for VolumeResource {
                 format!("Your original size: {prior} GB is greater than: {new} GB. {SHRINK}. To make a smaller volume, replace this one (for example with `terraform apply -replace`)."),
             );
         }
+        if let Some(prior) = &plan.prior
+            && prior.get("source") != plan.planned.get("source")
+        {
+            plan.requires_replace.push(AttrPath::attr("source"));
+        }
+        // a copy must be at least as large as its source: check at plan time when known
+        if let (Some(d), Some(size)) = (&driver, plan.planned.get("size_gb").as_i64())
+            && plan.prior.is_none()
+        {
+            let src = plan.planned.get("source");
+            let dev = src
+                .get("volume_id")
+                .as_str()
+                .map(|v| v.to_ascii_uppercase())
+                .or_else(|| {
+                    src.get("snapshot_id")
+                        .as_str()
+                        .and_then(parse_snapshot_id)
+                        .map(|(dev, _)| dev)
+                });
+            if let Some(dev) = dev
+                && let Ok(Some(v)) = d.get_volume(&dev).await
+                && (size as f64) < v.size_gb
+            {
+                diags.error_at(
+                    AttrPath::attr("size_gb"),
+                    "Copy smaller than its source",
+                    format!("size_gb {size} is smaller than the source volume {dev} ({} GB); a copy must be at least as large as its source", v.size_gb),
+                );
+            }
+        }
         if let Some(n) = plan.planned.get("name").as_str() {
             plan.planned.set_attr(
                 "volume_identifier",
@@ -335,12 +424,17 @@ impl Resource for VolumeResource {
         let policy = s.policy(&d.settings.srp);
         let limit = timeout_of(&s.timeouts, |t| &t.create);
         let what = format!("creating volume {}", naming::volume_identifier(&s.name));
-        match bounded(
-            ctx,
-            limit,
-            &what,
-            d.create_volume(&s.name, s.size_gb, &policy),
-        )
+        let source = s.source.as_ref().and_then(SourceCfg::to_source);
+        let wait = s.wait_for_copy.unwrap_or(false);
+        match bounded(ctx, limit, &what, async {
+            match &source {
+                Some(src) => {
+                    d.create_volume_from_source(&s.name, s.size_gb, &policy, src, wait, limit)
+                        .await
+                }
+                None => d.create_volume(&s.name, s.size_gb, &policy).await,
+            }
+        })
         .await
         {
             Ok(v) => {
@@ -393,6 +487,8 @@ impl Resource for VolumeResource {
         let mut cur = old.clone();
         cur.deletion_policy = new.deletion_policy.clone();
         cur.timeouts = new.timeouts.clone();
+        cur.wait_for_copy = new.wait_for_copy;
+        cur.source = new.source.clone();
         let limit = timeout_of(&new.timeouts, |t| &t.update);
         if new.name != old.name
             || old.volume_identifier.as_deref()
@@ -538,6 +634,7 @@ impl Resource for VolumeResource {
         }
         let mut s = VolumeState {
             deletion_policy: "delete".into(),
+            wait_for_copy: Some(false),
             ..Default::default()
         };
         s.refresh(&v, d.array(), &d.settings.srp);

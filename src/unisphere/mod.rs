@@ -235,6 +235,11 @@ impl Client {
         self.version.parse().unwrap_or(100)
     }
 
+    /// How long one job may take (the provider's `job_timeout`).
+    pub fn job_timeout(&self) -> Duration {
+        self.cfg.job_timeout
+    }
+
     pub fn endpoint(&self) -> &str {
         &self.cfg.endpoint
     }
