@@ -359,3 +359,133 @@ fn import_and_drift() {
     tf.apply();
     tf.assert_empty_plan();
 }
+
+#[test]
+fn retype_of_an_exported_volume_never_leaves_the_view() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let cfg = |slo: &str| {
+        format!(
+            "{}resource \"vmax_volume\" \"a\" {{\n  name = \"v\"\n  size_gb = 1\n  service_level = \"{slo}\"\n}}\n{}{}",
+            sim.provider_block(),
+            export("e", "a", "h1", IQN1, ""),
+            export("e2", "a", "h2", IQN2, "")
+        )
+    };
+    tf.write(&cfg("Diamond"));
+    tf.apply();
+    let dev = tf.resource("vmax_volume.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lun = tf.resource("vmax_iscsi_export.e")["host_lun_id"].clone();
+    let c = reqwest::blocking::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let log_len = c
+        .get(format!("{}/sim/requests", sim.url))
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .len();
+
+    tf.write(&cfg("Gold"));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2);
+    assert!(
+        plan.contains("update in-place") && !plan.contains("must be replaced"),
+        "{plan}"
+    );
+    tf.apply();
+    assert_eq!(
+        tf.resource("vmax_volume.a")["id"],
+        dev.as_str(),
+        "same device"
+    );
+    assert_eq!(tf.resource("vmax_volume.a")["service_level"], "Gold");
+    // the volume moved between host 1's child groups in one step
+    let log: Vec<Value> = c
+        .get(format!("{}/sim/requests", sim.url))
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap()
+        .as_array()
+        .unwrap()[log_len..]
+        .to_vec();
+    let changes: Vec<&Value> = log.iter().filter(|r| r["method"] != "GET").collect();
+    assert!(
+        changes.iter().any(|r| r["body"]
+            .as_str()
+            .unwrap()
+            .contains("moveVolumeToStorageGroupParam")),
+        "{changes:?}"
+    );
+    assert!(
+        !changes
+            .iter()
+            .any(|r| r["body"].as_str().unwrap().contains("removeVolumeParam")),
+        "the volume was removed from a group: {changes:?}"
+    );
+    let a = sim.array();
+    assert_eq!(
+        a["hosts"]["OS-h1-I-IG"]["luns"][&dev], lun,
+        "host 1 keeps its LUN"
+    );
+    assert!(
+        a["hosts"]["OS-h2-I-IG"]["luns"].get(&dev).is_some(),
+        "host 2 keeps access"
+    );
+    // whichever host got the volume first holds it in its policy child group
+    let groups = sim
+        .rest(
+            "GET",
+            &format!(
+                "/100/sloprovisioning/symmetrix/{}/volume/{dev}",
+                support::ARRAY
+            ),
+            None,
+        )
+        .1["storageGroupId"]
+        .clone();
+    let gold: Vec<&str> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g.as_str())
+        .filter(|g| g.ends_with("-SRP_1-Gold-OS-iscsi-PG"))
+        .collect();
+    assert_eq!(gold.len(), 1, "{groups}");
+    assert!(
+        !a["storage_groups"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.contains("Diamond")),
+        "old child removed: {}",
+        a["storage_groups"]
+    );
+    tf.assert_empty_plan();
+    tf.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let export_groups: Vec<Value> = ["e", "e2"]
+        .iter()
+        .map(|r| tf.resource(&format!("vmax_iscsi_export.{r}"))["storage_group"].clone())
+        .collect();
+    assert!(export_groups.contains(&json!(gold[0])), "{export_groups:?}");
+    tf.destroy();
+    let a = sim.array();
+    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
+        assert!(
+            a[k].as_object().unwrap().is_empty(),
+            "{k} left behind: {}",
+            a[k]
+        );
+    }
+}

@@ -420,3 +420,107 @@ fn failed_create_leaves_nothing_behind() {
         "{st}"
     );
 }
+
+#[test]
+fn retype_diamond_gold_none_keeps_the_device() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let mut id = None;
+    for (slo, wl, group) in [
+        (
+            "Diamond",
+            "  workload = \"DSS\"\n",
+            "OS-SRP_1-Diamond-DSS-SG",
+        ),
+        ("Gold", "", "OS-SRP_1-Gold-SG"),
+        ("None", "", "OS-no_SLO-SG"),
+    ] {
+        tf.write(&format!(
+            "{}{}",
+            sim.provider_block(),
+            volume("rt", "a", 2, &format!("  service_level = \"{slo}\"\n{wl}"))
+        ));
+        let (code, plan) = tf.plan();
+        assert!(code == 2 || id.is_none(), "{plan}");
+        assert!(!plan.contains("must be replaced"), "{plan}");
+        tf.apply();
+        let v = tf.resource("vmax_volume.a");
+        assert_eq!(v["storage_group"], group);
+        if let Some(prev) = &id {
+            assert_eq!(&v["id"], prev, "retype keeps the device");
+        }
+        id = Some(v["id"].clone());
+        // the old group was deleted when emptied: only the current one exists
+        assert_eq!(sim.storage_groups(), vec![group.to_string()]);
+        tf.assert_empty_plan();
+    }
+}
+
+#[test]
+fn import_refuses_a_volume_in_a_masking_view() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{}{}resource \"vmax_iscsi_export\" \"e\" {{\n  volume_id = vmax_volume.a.id\n  host = \"h1\"\n  initiator = \"iqn.1993-08.org.debian:01:h1\"\n}}\n",
+        sim.provider_block(),
+        volume("exported", "a", 1, "")
+    ));
+    tf.apply();
+    let dev = tf.resource("vmax_volume.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tf2 = Tf::new();
+    tf2.write(&format!(
+        "{}{}",
+        sim.provider_block(),
+        volume("exported", "b", 1, "")
+    ));
+    let out = tf2.fails(&["import", "-no-color", "vmax_volume.b", &dev]);
+    assert!(
+        out.contains("is in masking view OS-h1-I-OS-iscsi-PG-MV"),
+        "{out}"
+    );
+}
+
+#[test]
+fn import_block_with_generated_configuration() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
+    let (s, _) = sim.rest("POST", &format!("{sp}/storagegroup"), Some(json!({
+        "srpId": "SRP_1", "storageGroupId": "their_sg", "emulation": "FBA",
+        "sloBasedStorageGroupParam": [{"sloId": "Silver", "volumeAttributes": [{"num_of_vols": 1, "volume_size": "3", "capacityUnit": "GB",
+            "volumeIdentifier": {"identifier_name": "theirs", "volumeIdentifierChoice": "identifier_name"}}]}]
+    })));
+    assert_eq!(s, 201);
+    let dev = sim.volumes()[0].0.clone();
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{}import {{\n  to = vmax_volume.theirs\n  id = \"{dev}\"\n}}\n",
+        sim.provider_block()
+    ));
+    tf.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = std::fs::read_to_string(tf.dir.path().join("generated.tf")).unwrap();
+    assert!(
+        generated.contains("resource \"vmax_volume\" \"theirs\""),
+        "{generated}"
+    );
+    tf.ok(&["validate", "-no-color"]);
+    // the first apply manages it: renamed to OS-theirs, moved to its default group
+    tf.apply();
+    assert_eq!(sim.array()["volumes"][&dev]["identifier"], "OS-theirs");
+    tf.assert_empty_plan();
+    assert_eq!(
+        tf.resource("vmax_volume.theirs")["storage_group"],
+        "OS-SRP_1-Silver-SG"
+    );
+}

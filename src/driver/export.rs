@@ -292,7 +292,14 @@ impl Driver {
                 dev.to_string(),
             ])
             .await;
-        // re-check after taking the locks: already visible through this view?
+        // re-read after taking the locks: a parallel export may have moved it
+        let v = self.get_volume(dev).await?.ok_or_else(|| {
+            DriverError::Invalid(format!(
+                "volume {dev} does not exist on array {}",
+                self.settings.array
+            ))
+        })?;
+        // already visible through this view?
         if self.masking_view(&names.masking_view).await?.is_some()
             && let Some(lun) = self.lun_in_view(&names.masking_view, dev).await?
         {
@@ -580,6 +587,81 @@ impl Driver {
             }
         }
         Ok(())
+    }
+
+    /// Retype of an exported volume: from `old_child` to the child group of
+    /// the new policy under the same parent, in one move, so the masking
+    /// view shows the volume at every step. Confirms by reading back.
+    pub(crate) async fn retype_exported(
+        &self,
+        dev: &str,
+        old_child: &str,
+        parent: &str,
+        to: &Policy,
+    ) -> Result<super::VolumeInfo> {
+        let (h, pg) = parent
+            .strip_prefix("OS-")
+            .and_then(|p| p.strip_suffix("-SG"))
+            .and_then(|p| p.split_once("-I-"))
+            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} is exported through {parent}, which this provider did not make; retype it on the array, or remove the export first")))?;
+        let new_child = ExportNames::child(h, pg, to);
+        if new_child != old_child {
+            let _g = self
+                .locks
+                .lock_many(&[old_child.to_string(), new_child.clone(), parent.to_string()])
+                .await;
+            self.ensure_group(&new_child, Some(to)).await?;
+            let p = self.get_storage_group(parent).await?.unwrap_or_default();
+            if !p.child_storage_group.contains(&new_child) {
+                self.sg_change(&format!("nest {new_child} in {parent}"), parent,
+                    json!({"expandStorageGroupParam": {"addExistingStorageGroupParam": {"storageGroupId": [new_child]}}})).await?;
+            }
+            self.move_volume(dev, old_child, &new_child).await?;
+            if let Some(g) = self.get_storage_group(old_child).await?
+                && g.num_of_vols == 0
+            {
+                self.sg_change(&format!("unnest {old_child}"), parent,
+                    json!({"removeStorageGroupParam": {"storageGroupId": [old_child], "force": "true"}})).await?;
+                self.client
+                    .delete(
+                        &format!("delete storage group {old_child}"),
+                        &self.spp(&format!("storagegroup/{old_child}")),
+                        None,
+                    )
+                    .await
+                    .or_else(not_found_ok)?;
+            }
+        }
+        let after = self
+            .get_volume(dev)
+            .await?
+            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} vanished during retype")))?;
+        if !after.storage_groups.contains(&new_child) {
+            return Err(DriverError::Invalid(format!(
+                "volume {dev} is not in {new_child} after the retype (it is in {}); check the array",
+                after.storage_groups.join(", ")
+            )));
+        }
+        Ok(after)
+    }
+
+    /// The child group of this host's export that holds `dev`.
+    pub async fn export_child(
+        &self,
+        dev: &str,
+        host: &str,
+        port_group: &str,
+    ) -> Result<Option<String>> {
+        let names = ExportNames::new(host, port_group);
+        let Some(p) = self.get_storage_group(&names.parent).await? else {
+            return Ok(None);
+        };
+        let Some(v) = self.get_volume(dev).await? else {
+            return Ok(None);
+        };
+        Ok(p.child_storage_group
+            .into_iter()
+            .find(|c| v.storage_groups.contains(c)))
     }
 
     /// Finds the export of `dev` to `host` (for import): port group and initiator.

@@ -60,6 +60,9 @@ pub struct VolumeInfo {
     pub snapvx_source: bool,
     pub snapvx_target: bool,
     pub masking_views: Vec<String>,
+    /// The volume's service level comes from a child group of an export
+    /// (nested in a masking-view parent), which `vmax_iscsi_export` owns.
+    pub in_export_group: bool,
 }
 
 /// Driver settings from the provider block.
@@ -317,10 +320,12 @@ impl Driver {
         let mut policy = None;
         let mut policy_group = None;
         let mut views = Vec::new();
+        let mut in_export_group = false;
         for sg in &v.storage_groups {
             if let Some(g) = self.get_storage_group(sg).await? {
                 views.extend(g.maskingview.iter().cloned());
                 if let Some(slo) = g.service_level() {
+                    in_export_group = !g.parent_storage_group.is_empty();
                     policy = Some(Policy::new(
                         g.srp.as_deref().unwrap_or(&self.settings.srp),
                         Some(slo),
@@ -355,6 +360,7 @@ impl Driver {
             snapvx_source: v.snapvx_source,
             snapvx_target: v.snapvx_target,
             masking_views: views,
+            in_export_group,
         }))
     }
 
@@ -575,11 +581,22 @@ impl Driver {
             .get_volume(dev)
             .await?
             .ok_or_else(|| DriverError::Invalid(format!("volume {dev} does not exist")))?;
-        if !v.masking_views.is_empty() {
-            return Err(DriverError::Invalid(format!(
-                "volume {dev} is exported through masking view {}; retype of attached volumes moves it between the host's child groups (remove the export first for now)",
-                v.masking_views.join(", ")
-            )));
+        // an exported volume keeps its service level from its host's child
+        // group: move it between that host's child groups, never leaving the view
+        if let Some(pg) = &v.policy_group
+            && let Some(g) = self.get_storage_group(pg).await?
+            && let Some(parent) = g.parent_storage_group.first()
+        {
+            let after = self.retype_exported(dev, pg, parent, to).await?;
+            // the old policy's default group is left empty for good: remove it
+            if let Some(old) = &v.policy
+                && old != to
+            {
+                let old_default = old.default_storage_group();
+                let _g = self.locks.lock(&old_default).await;
+                self.delete_group_if_empty(&old_default).await?;
+            }
+            return Ok(after);
         }
         let target = to.default_storage_group();
         let from: Vec<String> = v

@@ -307,6 +307,11 @@ impl Resource for ExportResource {
                 {
                     s.set_targets(lun, &t);
                 }
+                if let Some(pg) = s.port_group.clone()
+                    && let Ok(Some(child)) = d.export_child(&s.volume_id, &s.host, &pg).await
+                {
+                    s.storage_group = Some(child);
+                }
                 Some(self.value(&s, diags))
             }
             Ok(None) => {

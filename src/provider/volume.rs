@@ -102,7 +102,7 @@ impl VolumeState {
         self.pool_name = Some(p.pool_name(array));
         // while exported, the volume sits in its hosts' child groups, which
         // vmax_iscsi_export owns; the volume's own group is its policy's default
-        self.storage_group = if v.masking_views.is_empty() {
+        self.storage_group = if v.masking_views.is_empty() && !v.in_export_group {
             v.policy_group
                 .clone()
                 .or_else(|| v.storage_groups.first().cloned())

@@ -60,6 +60,7 @@ pub async fn handle(
         return resp;
     }
     let query = parse_query(&uri);
+    let raw_body = body.clone();
     let body: Value = if body.is_empty() {
         Value::Null
     } else {
@@ -81,6 +82,7 @@ pub async fn handle(
         Err(e) => e.status,
     };
     sim.metrics.record(method.as_str(), &template, status);
+    sim.metrics.log(method.as_str(), &path, status, &raw_body);
     match answer {
         Ok((s, _)) if s == StatusCode::NO_CONTENT => (s, ()).into_response(),
         Ok((s, v)) => (s, axum::Json(v)).into_response(),

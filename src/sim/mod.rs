@@ -137,11 +137,17 @@ impl FaultState {
     }
 }
 
-/// Request counts by method and path template, and by status.
+/// Request counts by method and path template, and by status, plus the
+/// most recent requests (method, path, status, body) for tests that check
+/// the order of operations.
 #[derive(Default)]
 pub struct Metrics {
     inner: std::sync::Mutex<(BTreeMap<String, u64>, BTreeMap<u16, u64>)>,
+    log: std::sync::Mutex<VecDeque<Value>>,
 }
+
+/// How many requests `GET /sim/requests` keeps.
+const REQUEST_LOG: usize = 2000;
 
 impl Metrics {
     pub fn record(&self, method: &str, template: &str, status: u16) {
@@ -149,6 +155,24 @@ impl Metrics {
             *g.0.entry(format!("{method} {template}")).or_default() += 1;
             *g.1.entry(status).or_default() += 1;
         }
+    }
+
+    /// Adds a request to the log (bodies hold no credentials: those travel in headers).
+    pub fn log(&self, method: &str, path: &str, status: u16, body: &[u8]) {
+        if let Ok(mut l) = self.log.lock() {
+            if l.len() >= REQUEST_LOG {
+                l.pop_front();
+            }
+            let text: String = String::from_utf8_lossy(body).chars().take(2000).collect();
+            l.push_back(json!({"method": method, "path": path, "status": status, "body": text, "at_ms": now_ms()}));
+        }
+    }
+
+    fn requests(&self) -> Value {
+        self.log
+            .lock()
+            .map(|l| Value::Array(l.iter().cloned().collect()))
+            .unwrap_or(Value::Null)
     }
 
     fn snapshot(&self) -> Value {
@@ -627,6 +651,10 @@ async fn sim_metrics(State(sim): State<Arc<Sim>>) -> Response {
     axum::Json(sim.metrics.snapshot()).into_response()
 }
 
+async fn sim_requests(State(sim): State<Arc<Sim>>) -> Response {
+    axum::Json(sim.metrics.requests()).into_response()
+}
+
 async fn sim_state(State(sim): State<Arc<Sim>>) -> Response {
     let w = sim.world.lock().await;
     axum::Json(&*w).into_response()
@@ -681,6 +709,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/univmax/restapi/{*rest}", any(unisphere))
         .route("/sim/metrics", get(sim_metrics))
         .route("/sim/state", get(sim_state))
+        .route("/sim/requests", get(sim_requests))
         .route("/sim/faults", get(sim_get_faults).put(sim_put_faults))
         .route("/sim/write", axum::routing::put(sim_write))
         .fallback(|| async {
