@@ -524,3 +524,19 @@ fn import_block_with_generated_configuration() {
         "OS-SRP_1-Silver-SG"
     );
 }
+
+#[test]
+fn names_built_from_count_index_work() {
+    if !support::acc() {
+        return;
+    }
+    // "v-${count.index}" reaches the provider as a refined unknown during validation
+    let sim = Sim::start();
+    let tf = Tf::new();
+    tf.write(&format!("{}resource \"vmax_volume\" \"many\" {{\n  count = 3\n  name = \"v-${{count.index}}\"\n  size_gb = 1\n}}\n", sim.provider_block()));
+    tf.apply();
+    let mut names: Vec<String> = sim.volumes().into_iter().map(|(_, i)| i).collect();
+    names.sort();
+    assert_eq!(names, vec!["OS-v-0", "OS-v-1", "OS-v-2"]);
+    tf.assert_empty_plan();
+}

@@ -232,7 +232,9 @@ impl Value {
         if mp.is_nil() {
             return Ok(Value::Null);
         }
-        if let Mp::Ext(0, _) = mp {
+        // extension 0 is an unknown value; 12 an unknown value with
+        // refinements (e.g. a known string prefix), which we treat as unknown
+        if let Mp::Ext(0 | 12, _) = mp {
             return Ok(Value::Unknown);
         }
         match ty {
@@ -569,6 +571,19 @@ mod tests {
         assert!(
             s.to_msgpack(&Ty::Number).unwrap()[0] & 0xe0 == 0xa0
                 || s.to_msgpack(&Ty::Number).unwrap()[0] == 0xd9
+        );
+    }
+
+    #[test]
+    fn refined_unknowns_decode_as_unknown() {
+        // what Terraform sends for "bench-${count.index}" during validation:
+        // extension 12 carrying the refinement (a known prefix)
+        let mut b = Vec::new();
+        rmp::encode::write_ext_meta(&mut b, 11, 12).unwrap();
+        b.extend([130, 1, 194, 2, 166, 98, 101, 110, 99, 104, 45]);
+        assert_eq!(
+            Value::from_msgpack(&b, &Ty::String).unwrap(),
+            Value::Unknown
         );
     }
 
