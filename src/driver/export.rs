@@ -123,41 +123,6 @@ impl Driver {
         Ok(())
     }
 
-    async fn ensure_group(&self, sg: &str, p: Option<&Policy>) -> Result<()> {
-        if self.get_storage_group(sg).await?.is_some() {
-            return Ok(());
-        }
-        let mut body = json!({"srpId": "None", "storageGroupId": sg, "emulation": "FBA", "create_empty_storage_group": "true"});
-        if let Some(p) = p {
-            body["srpId"] = json!(p.srp);
-            if let Some(slo) = &p.slo {
-                let mut param = json!({"sloId": slo, "workloadSelection": p.workload.as_deref().unwrap_or("None")});
-                if self.client.version_number() < 90 {
-                    param["num_of_vols"] = json!(0);
-                    param["volumeAttribute"] = json!({"volume_size": "0", "capacityUnit": "GB"});
-                } else {
-                    param["volumeAttributes"] =
-                        json!([{"num_of_vols": 0, "volume_size": "0", "capacityUnit": "GB"}]);
-                }
-                body["sloBasedStorageGroupParam"] = json!([param]);
-            }
-        }
-        match self
-            .client
-            .change(
-                &format!("create storage group {sg}"),
-                Method::POST,
-                &self.spp("storagegroup"),
-                body,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.status() == Some(409) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// The host that holds this initiator already, if any.
     async fn host_of_initiator(&self, initiator: &str) -> Result<Option<String>> {
         let v: Option<Value> = self
@@ -386,8 +351,7 @@ impl Driver {
             if child == policy_child && in_default {
                 self.move_volume(dev, &default_group, &child).await?;
             } else {
-                self.sg_change(&format!("add volume {dev} to {child}"), &child,
-                    json!({"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}})).await?;
+                self.add_to_group(dev, &child).await?;
             }
             if self.masking_view(&names.masking_view).await?.is_none() {
                 self.client
@@ -632,17 +596,7 @@ impl Driver {
                     .or_else(not_found_ok)?;
             }
         }
-        let after = self
-            .get_volume(dev)
-            .await?
-            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} vanished during retype")))?;
-        if !after.storage_groups.contains(&new_child) {
-            return Err(DriverError::Invalid(format!(
-                "volume {dev} is not in {new_child} after the retype (it is in {}); check the array",
-                after.storage_groups.join(", ")
-            )));
-        }
-        Ok(after)
+        self.confirm_in_group(dev, &new_child).await
     }
 
     /// The child group of this host's export that holds `dev`.

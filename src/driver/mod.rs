@@ -225,29 +225,31 @@ impl Driver {
     /// Creates the default group of a policy if it is missing. Caller holds the group's lock.
     async fn ensure_policy_group(&self, p: &Policy) -> Result<String> {
         let sg = p.default_storage_group();
-        if self.get_storage_group(&sg).await?.is_some() {
-            return Ok(sg);
+        self.ensure_group(&sg, Some(p)).await?;
+        Ok(sg)
+    }
+
+    /// Creates a storage group if it is missing: with the policy's SRP and
+    /// service level, or (no policy) without either, as masking-view
+    /// parents are. Made meanwhile by someone else is fine.
+    pub(crate) async fn ensure_group(&self, sg: &str, p: Option<&Policy>) -> Result<()> {
+        if self.get_storage_group(sg).await?.is_some() {
+            return Ok(());
         }
-        let mut body = json!({
-            "srpId": if p.slo.is_some() { p.srp.as_str() } else { "None" },
-            "storageGroupId": sg,
-            "emulation": "FBA",
-            "create_empty_storage_group": "true",
-        });
-        if let Some(slo) = &p.slo {
-            let mut param =
-                json!({"sloId": slo, "workloadSelection": p.workload.as_deref().unwrap_or("None")});
-            if self.client.version_number() < 90 {
-                param["num_of_vols"] = json!(0);
-                param["volumeAttribute"] = json!({"volume_size": "0", "capacityUnit": "GB"});
-            } else {
-                param["volumeAttributes"] =
-                    json!([{"num_of_vols": 0, "volume_size": "0", "capacityUnit": "GB"}]);
-            }
-            body["sloBasedStorageGroupParam"] = json!([param]);
-        } else {
-            // a group without service level still belongs to the SRP
+        let mut body = json!({"srpId": "None", "storageGroupId": sg, "emulation": "FBA", "create_empty_storage_group": "true"});
+        if let Some(p) = p {
             body["srpId"] = json!(p.srp);
+            if let Some(slo) = &p.slo {
+                let mut param = json!({"sloId": slo, "workloadSelection": p.workload.as_deref().unwrap_or("None")});
+                if self.client.version_number() < 90 {
+                    param["num_of_vols"] = json!(0);
+                    param["volumeAttribute"] = json!({"volume_size": "0", "capacityUnit": "GB"});
+                } else {
+                    param["volumeAttributes"] =
+                        json!([{"num_of_vols": 0, "volume_size": "0", "capacityUnit": "GB"}]);
+                }
+                body["sloBasedStorageGroupParam"] = json!([param]);
+            }
         }
         match self
             .client
@@ -259,11 +261,41 @@ impl Driver {
             )
             .await
         {
-            Ok(_) => Ok(sg),
-            // made meanwhile by someone else: fine
-            Err(e) if e.status() == Some(409) => Ok(sg),
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(409) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Adds existing volumes to a group. Caller holds the group's lock.
+    pub(crate) async fn add_to_group(&self, dev: &str, sg: &str) -> Result<()> {
+        let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
+        self.client
+            .change(
+                &format!("add volume {dev} to {sg}"),
+                Method::PUT,
+                &self.sp(&format!("storagegroup/{sg}")),
+                body,
+            )
+            .await
+            .map_err(DriverError::ctx(format!(
+                "adding volume {dev} to storage group {sg}"
+            )))?;
+        Ok(())
+    }
+
+    /// Reads a volume back and checks it sits in `group` (after a move).
+    pub(crate) async fn confirm_in_group(&self, dev: &str, group: &str) -> Result<VolumeInfo> {
+        let after = self.get_volume(dev).await?.ok_or_else(|| {
+            DriverError::Invalid(format!("volume {dev} vanished while being moved"))
+        })?;
+        if !after.storage_groups.iter().any(|g| g == group) {
+            return Err(DriverError::Invalid(format!(
+                "volume {dev} was moved but is not in {group} afterwards (it is in {}); check the array",
+                after.storage_groups.join(", ")
+            )));
+        }
+        Ok(after)
     }
 
     /// Deletes a driver-made group when it is empty and in no view. Caller holds its lock.
@@ -527,29 +559,10 @@ impl Driver {
                 .await?;
         } else {
             self.remove_from_group(dev, from).await?;
-            let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
-            if let Err(e) = self
-                .client
-                .change(
-                    &op,
-                    Method::PUT,
-                    &self.sp(&format!("storagegroup/{to}")),
-                    body,
-                )
-                .await
-            {
+            if let Err(e) = self.add_to_group(dev, to).await {
                 // put it back where it was
-                let back = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
-                let _ = self
-                    .client
-                    .change(
-                        &op,
-                        Method::PUT,
-                        &self.sp(&format!("storagegroup/{from}")),
-                        back,
-                    )
-                    .await;
-                return Err(e.into());
+                let _ = self.add_to_group(dev, from).await;
+                return Err(e);
             }
         }
         Ok(())
@@ -612,17 +625,7 @@ impl Driver {
         match (v.policy_group.as_ref(), v.storage_groups.contains(&target)) {
             (_, true) => {}
             (Some(src), false) => self.move_volume(dev, src, &target).await?,
-            (None, false) => {
-                let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
-                self.client
-                    .change(
-                        &format!("add volume {dev} to {target}"),
-                        Method::PUT,
-                        &self.sp(&format!("storagegroup/{target}")),
-                        body,
-                    )
-                    .await?;
-            }
+            (None, false) => self.add_to_group(dev, &target).await?,
         }
         // a volume also sitting in other driver-made default groups leaves them
         for g in from {
@@ -635,17 +638,7 @@ impl Driver {
             }
             self.delete_group_if_empty(&g).await?;
         }
-        let after = self
-            .get_volume(dev)
-            .await?
-            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} vanished during retype")))?;
-        if !after.storage_groups.contains(&target) {
-            return Err(DriverError::Invalid(format!(
-                "volume {dev} was moved but is not in {target} afterwards (it is in {}); check the array",
-                after.storage_groups.join(", ")
-            )));
-        }
-        Ok(after)
+        self.confirm_in_group(dev, &target).await
     }
 
     /// Puts a volume into its policy's default group (manage / recovery).
