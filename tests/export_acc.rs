@@ -307,6 +307,23 @@ fn failed_view_creation_rolls_back() {
     sim.set_faults(json!({}));
     tf.apply();
     tf.assert_empty_plan();
+    // the volume taken out of the view's group on the array: drift again
+    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
+    let child = tf.resource("vmax_iscsi_export.e")["storage_group"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
+        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": "OS-SRP_1-Diamond-DSS-SG", "force": "true"}}})));
+    assert_eq!(s, 200, "{b}");
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("vmax_iscsi_export.e will be created"),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_empty_plan();
 }
 
 #[test]
@@ -350,6 +367,22 @@ fn import_and_drift() {
         .0,
         204
     );
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("vmax_iscsi_export.e will be created"),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_empty_plan();
+    // the volume taken out of the view's group on the array: drift again
+    let child = tf.resource("vmax_iscsi_export.e")["storage_group"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
+        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": "OS-SRP_1-Diamond-DSS-SG", "force": "true"}}})));
+    assert_eq!(s, 200, "{b}");
     let (code, plan) = tf.plan();
     assert_eq!(code, 2, "{plan}");
     assert!(

@@ -43,37 +43,84 @@ fn device_lock_contention_and_503s_are_retried() {
 }
 
 #[test]
-fn twelve_volumes_to_one_host_in_parallel() {
+fn thirty_volumes_to_one_host_at_parallelism_30_repeatedly() {
     if !support::acc() {
         return;
     }
     let sim = Sim::start();
     let tf = Tf::new();
     let mut cfg = sim.provider_block();
-    cfg.push_str("resource \"vmax_volume\" \"v\" {\n  count = 12\n  name = \"p${count.index}\"\n  size_gb = 1\n  service_level = \"Diamond\"\n}\n");
-    cfg.push_str("resource \"vmax_iscsi_export\" \"e\" {\n  count = 12\n  volume_id = vmax_volume.v[count.index].id\n  host = \"busy-host\"\n  initiator = \"iqn.1993-08.org.debian:01:busy\"\n}\n");
+    cfg.push_str("resource \"vmax_volume\" \"v\" {\n  count = 30\n  name = \"p${count.index}\"\n  size_gb = 1\n  service_level = \"Diamond\"\n}\n");
+    cfg.push_str("resource \"vmax_iscsi_export\" \"e\" {\n  count = 30\n  volume_id = vmax_volume.v[count.index].id\n  host = \"busy-host\"\n  initiator = \"iqn.1993-08.org.debian:01:busy\"\n}\n");
     tf.write(&cfg);
-    tf.ok(&["apply", "-auto-approve", "-no-color", "-parallelism=12"]);
-    let a = sim.array();
-    assert_eq!(a["masking_views"].as_object().unwrap().len(), 1);
-    assert_eq!(a["hosts"].as_object().unwrap().len(), 1);
-    let mut luns: Vec<u64> = a["hosts"]["OS-busy-host-I-IG"]["luns"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .collect();
-    luns.sort();
-    assert_eq!(luns, (1..=12).collect::<Vec<u64>>());
-    tf.assert_empty_plan();
-    tf.ok(&["destroy", "-auto-approve", "-no-color", "-parallelism=12"]);
-    let a = sim.array();
-    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
-        assert!(
-            a[k].as_object().unwrap().is_empty(),
-            "{k} left behind: {}",
-            a[k]
+    for round in 0..2 {
+        tf.ok(&["apply", "-auto-approve", "-no-color", "-parallelism=30"]);
+        let a = sim.array();
+        assert_eq!(
+            a["masking_views"].as_object().unwrap().len(),
+            1,
+            "round {round}"
         );
+        assert_eq!(a["hosts"].as_object().unwrap().len(), 1, "round {round}");
+        let mut luns: Vec<u64> = a["hosts"]["OS-busy-host-I-IG"]["luns"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        luns.sort();
+        assert_eq!(luns, (1..=30).collect::<Vec<u64>>(), "round {round}");
+        tf.assert_empty_plan();
+        tf.ok(&["destroy", "-auto-approve", "-no-color", "-parallelism=30"]);
+        let a = sim.array();
+        for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
+            assert!(
+                a[k].as_object().unwrap().is_empty(),
+                "round {round}: {k} left behind: {}",
+                a[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn unreachable_endpoint_and_schema_json() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    // a port nothing listens on
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = sim
+        .provider_block()
+        .replace(&sim.url, &format!("https://127.0.0.1:{port}"));
+    tf.write(&format!(
+        "{cfg}resource \"vmax_volume\" \"a\" {{\n  name = \"x\"\n  size_gb = 1\n}}\n"
+    ));
+    let out = tf.fails(&["plan", "-no-color"]);
+    assert!(
+        out.contains("cannot reach Unisphere at https://127.0.0.1:"),
+        "{out}"
+    );
+    // the schema as Terraform sees it
+    let o = tf.ok(&["providers", "schema", "-json"]);
+    let j: serde_json::Value = serde_json::from_str(&o[o.find('{').unwrap()..]).unwrap();
+    let p = &j["provider_schemas"]["registry.terraform.io/local/vmax"];
+    assert_eq!(
+        p["provider"]["block"]["attributes"]["password"]["sensitive"],
+        true
+    );
+    for r in ["vmax_volume", "vmax_snapshot", "vmax_iscsi_export"] {
+        assert!(p["resource_schemas"][r].is_object(), "{r} missing");
+    }
+    assert_eq!(p["resource_schemas"]["vmax_volume"]["version"], 1);
+    for d in ["vmax_pool", "vmax_volume", "vmax_port_group"] {
+        assert!(p["data_source_schemas"][d].is_object(), "{d} missing");
     }
 }
 

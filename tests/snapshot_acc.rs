@@ -210,3 +210,30 @@ fn snapshot_import_and_vanished_snapshot() {
     ]);
     assert!(out.contains("has no snapshot named nope"), "{out}");
 }
+
+#[test]
+fn extending_a_snapshot_source_is_refused_where_the_array_refuses() {
+    if !support::acc() {
+        return;
+    }
+    // the default array runs 5977 microcode, which cannot grow a SnapVX source
+    let sim = Sim::start();
+    let tf = Tf::new();
+    tf.write(&format!("{}{SRC}{SNAP}", sim.provider_block()));
+    tf.apply();
+    tf.write(&format!(
+        "{}{}{SNAP}",
+        sim.provider_block(),
+        SRC.replace("size_gb = 4", "size_gb = 6")
+    ));
+    let out = tf.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        out.contains("SnapVX") && out.contains("cannot be expanded"),
+        "{out}"
+    );
+    assert_eq!(
+        tf.resource("vmax_volume.src")["size_gb"],
+        4,
+        "state stays true"
+    );
+}

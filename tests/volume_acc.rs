@@ -540,3 +540,30 @@ fn names_built_from_count_index_work() {
     assert_eq!(names, vec!["OS-v-0", "OS-v-1", "OS-v-2"]);
     tf.assert_empty_plan();
 }
+
+#[test]
+fn create_adopts_a_volume_carrying_its_identifier() {
+    if !support::acc() {
+        return;
+    }
+    // what a retried apply finds: the volume exists already under OS-<name>
+    let sim = Sim::start();
+    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
+    let (s, _) = sim.rest("POST", &format!("{sp}/storagegroup"), Some(json!({
+        "srpId": "SRP_1", "storageGroupId": "OS-SRP_1-Optimized-SG", "emulation": "FBA",
+        "sloBasedStorageGroupParam": [{"sloId": "Optimized", "volumeAttributes": [{"num_of_vols": 1, "volume_size": "2", "capacityUnit": "GB",
+            "volumeIdentifier": {"identifier_name": "OS-retried", "volumeIdentifierChoice": "identifier_name"}}]}]
+    })));
+    assert_eq!(s, 201);
+    let dev = sim.volumes()[0].0.clone();
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{}{}",
+        sim.provider_block(),
+        volume("retried", "a", 2, "")
+    ));
+    tf.apply();
+    assert_eq!(tf.resource("vmax_volume.a")["id"], dev.as_str());
+    assert_eq!(sim.volumes().len(), 1, "no second volume");
+    tf.assert_empty_plan();
+}

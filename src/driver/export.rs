@@ -329,10 +329,17 @@ impl Driver {
         let default_group = policy.default_storage_group();
         let in_default = v.policy_group.as_deref() == Some(default_group.as_str())
             || (policy.slo.is_none() && v.storage_groups.contains(&default_group));
-        let child = if in_default || v.policy_group.is_none() {
-            policy_child.clone()
-        } else {
-            names.no_slo_child.clone()
+        // a volume still in one of this host's child groups (its view was
+        // deleted on the array) goes back through that group
+        let already = v
+            .storage_groups
+            .iter()
+            .find(|g| **g == policy_child || **g == names.no_slo_child)
+            .cloned();
+        let child = match &already {
+            Some(c) => c.clone(),
+            None if in_default || v.policy_group.is_none() => policy_child.clone(),
+            None => names.no_slo_child.clone(),
         };
         let child_policy = if child == policy_child {
             Some(&policy)
@@ -348,10 +355,12 @@ impl Driver {
                 self.sg_change(&format!("nest {child} in {}", names.parent), &names.parent,
                     json!({"expandStorageGroupParam": {"addExistingStorageGroupParam": {"storageGroupId": [child]}}})).await?;
             }
-            if child == policy_child && in_default {
-                self.move_volume(dev, &default_group, &child).await?;
-            } else {
-                self.add_to_group(dev, &child).await?;
+            if already.is_none() {
+                if child == policy_child && in_default {
+                    self.move_volume(dev, &default_group, &child).await?;
+                } else {
+                    self.add_to_group(dev, &child).await?;
+                }
             }
             if self.masking_view(&names.masking_view).await?.is_none() {
                 self.client
@@ -386,6 +395,7 @@ impl Driver {
                     &child,
                     &policy,
                     created_ig.then_some(ig.as_str()),
+                    already.is_none(),
                 )
                 .await;
                 Err(e)
@@ -402,8 +412,10 @@ impl Driver {
         child: &str,
         policy: &Policy,
         created_ig: Option<&str>,
+        placed_by_us: bool,
     ) {
-        if let Ok(Some(v)) = self.get_volume(dev).await
+        if placed_by_us
+            && let Ok(Some(v)) = self.get_volume(dev).await
             && v.storage_groups.iter().any(|g| g == child)
         {
             let default = policy.default_storage_group();
