@@ -123,6 +123,43 @@ pub struct Attribute {
     /// Our own: the planned value when the configuration leaves it null
     /// (optional + computed attributes only).
     pub default: Option<Value>,
+    /// Nested attributes (protocol 6 `nested_type`) instead of `ty`.
+    pub nested: Option<NestedAttributes>,
+    /// The description is plain text rather than markdown.
+    pub plain_description: bool,
+}
+
+/// Attributes nested inside an attribute, as one object or a list, set or map of them.
+#[derive(Debug, Clone)]
+pub struct NestedAttributes {
+    pub attributes: Vec<Attribute>,
+    pub nesting: NestedNesting,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NestedNesting {
+    Single,
+    List,
+    Set,
+    Map,
+}
+
+impl NestedAttributes {
+    /// The value type of the attribute.
+    pub fn ty(&self) -> Ty {
+        let obj = Ty::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.value_type()))
+                .collect(),
+        );
+        match self.nesting {
+            NestedNesting::Single => obj,
+            NestedNesting::List => Ty::list(obj),
+            NestedNesting::Set => Ty::set(obj),
+            NestedNesting::Map => Ty::map(obj),
+        }
+    }
 }
 
 impl Attribute {
@@ -160,6 +197,35 @@ impl Attribute {
             ..Self::base(name, ty, description)
         }
     }
+    /// The attribute's value type (from `ty`, or its nested attributes).
+    pub fn value_type(&self) -> Ty {
+        match (&self.ty, &self.nested) {
+            (Some(t), _) => t.clone(),
+            (None, Some(n)) => n.ty(),
+            (None, None) => Ty::Dynamic,
+        }
+    }
+
+    /// An attribute made of nested attributes.
+    pub fn nested(name: &str, nested: NestedAttributes, description: &str) -> Self {
+        Attribute {
+            name: name.into(),
+            nested: Some(nested),
+            description: description.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+
+    pub fn plain(mut self) -> Self {
+        self.plain_description = true;
+        self
+    }
+
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
@@ -203,7 +269,7 @@ impl Block {
     pub fn ty(&self) -> Ty {
         let mut m = BTreeMap::new();
         for a in &self.attributes {
-            m.insert(a.name.clone(), a.ty.clone().unwrap_or(Ty::Dynamic));
+            m.insert(a.name.clone(), a.value_type());
         }
         for b in &self.blocks {
             let t = b.block.ty();

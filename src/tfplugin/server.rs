@@ -79,27 +79,7 @@ pub fn schema_to_pb(s: &Schema) -> pb::Schema {
 fn block_to_pb(b: &Block, version: i64) -> pb::schema::Block {
     pb::schema::Block {
         version,
-        attributes: b
-            .attributes
-            .iter()
-            .map(|a| pb::schema::Attribute {
-                name: a.name.clone(),
-                r#type: a
-                    .ty
-                    .as_ref()
-                    .map(|t| t.to_json().to_string().into_bytes())
-                    .unwrap_or_default(),
-                nested_type: None,
-                description: a.description.clone(),
-                required: a.required,
-                optional: a.optional,
-                computed: a.computed,
-                sensitive: a.sensitive,
-                description_kind: pb::StringKind::Markdown as i32,
-                deprecated: false,
-                write_only: a.write_only,
-            })
-            .collect(),
+        attributes: b.attributes.iter().map(attribute_to_pb).collect(),
         block_types: b
             .blocks
             .iter()
@@ -122,6 +102,44 @@ fn block_to_pb(b: &Block, version: i64) -> pb::schema::Block {
         description: b.description.clone(),
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: false,
+    }
+}
+
+fn attribute_to_pb(a: &super::Attribute) -> pb::schema::Attribute {
+    use pb::schema::object::NestingMode as N;
+    let kind = if a.plain_description {
+        pb::StringKind::Plain
+    } else {
+        pb::StringKind::Markdown
+    };
+    pb::schema::Attribute {
+        name: a.name.clone(),
+        r#type: a
+            .ty
+            .as_ref()
+            .map(|t| t.to_json().to_string().into_bytes())
+            .unwrap_or_default(),
+        nested_type: a.nested.as_ref().map(|n| pb::schema::Object {
+            attributes: n.attributes.iter().map(attribute_to_pb).collect(),
+            nesting: match n.nesting {
+                super::NestedNesting::Single => N::Single,
+                super::NestedNesting::List => N::List,
+                super::NestedNesting::Set => N::Set,
+                super::NestedNesting::Map => N::Map,
+            } as i32,
+            #[allow(deprecated)]
+            min_items: 0,
+            #[allow(deprecated)]
+            max_items: 0,
+        }),
+        description: a.description.clone(),
+        required: a.required,
+        optional: a.optional,
+        computed: a.computed,
+        sensitive: a.sensitive,
+        description_kind: kind as i32,
+        deprecated: false,
+        write_only: a.write_only,
     }
 }
 
@@ -702,5 +720,57 @@ mod tests {
         let sp = schema_to_pb(&schema());
         let attrs = &sp.block.unwrap().attributes;
         assert_eq!(attrs[0].r#type, b"\"string\"".to_vec());
+    }
+
+    #[test]
+    fn nested_attributes_and_flags_encode() {
+        use crate::tfplugin::{NestedAttributes, NestedNesting};
+        let inner = vec![
+            Attribute::required("host", Ty::String, "h").plain(),
+            Attribute::optional("token", Ty::String, "t")
+                .sensitive()
+                .write_only(),
+        ];
+        let a = Attribute::nested(
+            "targets",
+            NestedAttributes {
+                attributes: inner,
+                nesting: NestedNesting::List,
+            },
+            "d",
+        );
+        let ty = a.value_type();
+        let b = Block {
+            description: String::new(),
+            attributes: vec![Attribute {
+                optional: true,
+                ..a
+            }],
+            blocks: vec![],
+        };
+        let pb = block_to_pb(&b, 2);
+        let t = &pb.attributes[0];
+        assert!(t.r#type.is_empty());
+        let n = t.nested_type.as_ref().unwrap();
+        assert_eq!(n.nesting, pb::schema::object::NestingMode::List as i32);
+        assert_eq!(
+            n.attributes[0].description_kind,
+            pb::StringKind::Plain as i32
+        );
+        assert!(n.attributes[1].sensitive && n.attributes[1].write_only);
+        assert_eq!(pb.version, 2);
+        // values of the attribute round-trip with the derived type
+        let v = Value::List(vec![Value::Object(
+            [
+                ("host".to_string(), Value::string("a")),
+                ("token".to_string(), Value::Null),
+            ]
+            .into_iter()
+            .collect(),
+        )]);
+        assert_eq!(
+            Value::from_msgpack(&v.to_msgpack(&ty).unwrap(), &ty).unwrap(),
+            v
+        );
     }
 }
