@@ -28,10 +28,7 @@ fn attr_line(a: &Attribute) -> String {
     if a.force_new {
         notes.push_str(" Changing it forces a new resource.");
     }
-    let ty =
-        a.ty.as_ref()
-            .map(ty_name)
-            .unwrap_or_else(|| "Dynamic".into());
+    let ty = ty_name(&a.value_type());
     format!("- `{}` ({ty}) {}{notes}\n", a.name, a.description.trim())
 }
 
