@@ -826,9 +826,16 @@ fn one_action(body: &Value, key: &str) -> SimResult<(String, Value)> {
 }
 
 fn host_io_limit(h: &Value) -> HostIoLimit {
+    // stored as the array shows it: "100", also when sent as 100.0
+    let whole = |k: &str| {
+        s(h, k).map(|v| match v.parse::<f64>() {
+            Ok(f) if f.fract() == 0.0 => format!("{}", f as u64),
+            _ => v,
+        })
+    };
     HostIoLimit {
-        host_io_limit_mb_sec: s(h, "host_io_limit_mb_sec"),
-        host_io_limit_io_sec: s(h, "host_io_limit_io_sec"),
+        host_io_limit_mb_sec: whole("host_io_limit_mb_sec"),
+        host_io_limit_io_sec: whole("host_io_limit_io_sec"),
         dynamic_distribution: s(h, "dynamicDistribution").unwrap_or_else(|| "Never".into()),
     }
 }

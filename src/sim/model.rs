@@ -826,9 +826,15 @@ impl Array {
                 if s.eq_ignore_ascii_case("nolimit") {
                     return Ok(());
                 }
-                let n: u64 = s.parse().map_err(|_| {
-                    SimError::bad_request(format!("{what} '{s}' is not a whole number"))
-                })?;
+                // clients send "100", 100 or 100.0
+                let n = s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f as u64)
+                    .ok_or_else(|| {
+                        SimError::bad_request(format!("{what} '{s}' is not a whole number"))
+                    })?;
                 if n < lo || n > hi {
                     return Err(SimError::bad_request(format!(
                         "{what} must be between {lo} and {hi}, not {n}"
