@@ -226,11 +226,12 @@ fn extending_a_snapshot_source_is_refused_where_the_array_refuses() {
         sim.provider_block(),
         SRC.replace("size_gb = 4", "size_gb = 6")
     ));
-    let out = tf.fails(&["apply", "-auto-approve", "-no-color"]);
+    let out = tf.fails(&["plan", "-no-color"]);
     assert!(
-        out.contains("SnapVX") && out.contains("cannot be expanded"),
+        out.contains("SnapVX snapshot source") && out.contains("5977"),
         "{out}"
     );
+    assert!(out.contains("size_gb"), "{out}");
     assert_eq!(
         tf.resource("vmax_volume.src")["size_gb"],
         4,

@@ -79,6 +79,8 @@ pub struct Driver {
     locks: locks::Locks,
     slos: OnceCell<Vec<String>>,
     workloads: OnceCell<Vec<String>>,
+    /// The array's microcode, learnt by `check_array`.
+    ucode: std::sync::OnceLock<String>,
 }
 
 impl Driver {
@@ -89,7 +91,31 @@ impl Driver {
             locks: locks::Locks::default(),
             slos: OnceCell::new(),
             workloads: OnceCell::new(),
+            ucode: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Whether the array's microcode refuses to grow a SnapVX source or
+    /// target (VMAX3 microcode 5977 does; PowerMax 5978 and later do not).
+    pub fn refuses_growing_snapvx(&self) -> bool {
+        self.ucode.get().is_some_and(|u| u.starts_with("5977"))
+    }
+
+    /// Refuses growing a volume in a SnapVX session where the array would.
+    pub async fn check_extend(&self, dev: &str) -> Result<()> {
+        if !self.refuses_growing_snapvx() {
+            return Ok(());
+        }
+        if let Some(v) = self.get_volume(dev).await?
+            && v.snapvx_source
+        {
+            return Err(DriverError::Invalid(format!(
+                "volume {dev} is a SnapVX snapshot source, and array {} (microcode {}) cannot expand a volume with snapshots; delete its vmax_snapshot resources first, or copy it to a larger volume with a source block",
+                self.settings.array,
+                self.ucode.get().map(String::as_str).unwrap_or("?")
+            )));
+        }
+        Ok(())
     }
 
     pub fn array(&self) -> &str {
@@ -130,7 +156,7 @@ impl Driver {
                 }
             )));
         }
-        Ok(self
+        let info: unisphere::SymmetrixInfo = self
             .client
             .get(
                 "read array",
@@ -139,7 +165,9 @@ impl Driver {
                     .path(&format!("system/symmetrix/{}", self.settings.array)),
                 &[],
             )
-            .await?)
+            .await?;
+        let _ = self.ucode.set(info.ucode.clone());
+        Ok(info)
     }
 
     pub async fn service_levels(&self) -> Result<&Vec<String>> {

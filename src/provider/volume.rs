@@ -376,6 +376,22 @@ impl Resource for VolumeResource {
                 );
             }
         }
+        // growing a snapshot source where the array cannot: refuse now, not at apply
+        if let (Some(d), Some(prior)) = (&driver, &plan.prior)
+            && let (Some(old), Some(new), Some(dev)) = (
+                prior.get("size_gb").as_i64(),
+                plan.planned.get("size_gb").as_i64(),
+                prior.get("id").as_str(),
+            )
+            && new > old
+            && let Err(e) = d.check_extend(dev).await
+        {
+            diags.error_at(
+                AttrPath::attr("size_gb"),
+                "Volume cannot grow now",
+                e.to_string(),
+            );
+        }
         if let Some(n) = plan.planned.get("name").as_str() {
             plan.planned.set_attr(
                 "volume_identifier",
