@@ -2,8 +2,9 @@
 
 Usage: pyu4v_round.py HOST PORT CA_FILE
 Creates a storage group with a volume, finds the volume by name, expands
-it, renames it, removes it from the group and deletes it; exits non-zero
-with a message on the first step that does not behave as on an array.
+it, renames it, removes it from the group and deletes it; then a masking
+round (host, masking view, connections, clean-up). Exits non-zero with a
+message on the first step that does not behave as on an array.
 """
 import sys
 
@@ -47,5 +48,27 @@ except Exception:  # PyU4V raises on 404
 check(gone, "volume deleted")
 prov.delete_storage_group(sg)
 check(sg not in prov.get_storage_group_list(), "storage group deleted")
+
+# a masking round: host, masking view over an existing port group, connections
+mv_sg = "pyu4v_mv_sg"
+prov.create_non_empty_storage_group(srp_id="SRP_1", storage_group_id=mv_sg, service_level="Gold",
+                                    workload=None, num_vols=2, vol_size="1", cap_unit="GB")
+iqn = "iqn.1993-08.org.debian:01:pyu4v"
+prov.create_host("pyu4v_host", initiator_list=[iqn])
+check(prov.get_host("pyu4v_host")["initiator"] == [iqn], "host created with its initiator")
+prov.create_masking_view_existing_components(port_group_name="OS-iscsi-PG", masking_view_name="pyu4v_mv",
+                                             storage_group_name=mv_sg, host_name="pyu4v_host")
+check("pyu4v_mv" in prov.get_masking_view_list(), "masking view created")
+conns = prov.get_masking_view_connections("pyu4v_mv")
+luns = sorted({c["host_lun_address"] for c in conns})
+check(len(conns) == 4 and luns == ["0001", "0002"], f"connections: 2 volumes x 2 ports, LUNs {luns}")
+prov.delete_masking_view("pyu4v_mv")
+prov.delete_host("pyu4v_host")
+check("pyu4v_host" not in prov.get_host_list(), "host deleted")
+for dev in prov.get_volumes_from_storage_group(mv_sg):
+    prov.remove_volume_from_storage_group(mv_sg, dev)
+    prov.delete_volume(dev)
+prov.delete_storage_group(mv_sg)
+check(mv_sg not in prov.get_storage_group_list(), "masking round cleaned up")
 conn.close_session()
 print("pyu4v: provisioning round passed")
