@@ -522,3 +522,73 @@ fn retype_of_an_exported_volume_never_leaves_the_view() {
         );
     }
 }
+
+#[test]
+fn deleting_a_still_attached_volume_takes_its_export_objects_along() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{}{}{}",
+        sim.provider_block(),
+        vol("a", "attached"),
+        export("e", "a", "h1", IQN1, "")
+    ));
+    tf.apply();
+    // the export leaves Terraform's care; the volume is destroyed while attached
+    tf.ok(&["state", "rm", "vmax_iscsi_export.e"]);
+    tf.write(&format!("{}{}", sim.provider_block(), vol("a", "attached")));
+    tf.destroy();
+    let a = sim.array();
+    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
+        assert!(
+            a[k].as_object().unwrap().is_empty(),
+            "{k} left behind: {}",
+            a[k]
+        );
+    }
+
+    // a view someone else made: refused with a clear message, nothing removed
+    tf.apply();
+    let dev = tf.resource("vmax_volume.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
+    for (m, path, body) in [
+        (
+            "POST",
+            format!("{sp}/storagegroup"),
+            json!({"srpId": "None", "storageGroupId": "their_sg"}),
+        ),
+        (
+            "PUT",
+            format!("{sp}/storagegroup/their_sg"),
+            json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}}),
+        ),
+        (
+            "POST",
+            format!("{sp}/host"),
+            json!({"hostId": "their_host", "initiatorId": ["iqn.1993-08.org.debian:01:theirs"]}),
+        ),
+        (
+            "POST",
+            format!("{sp}/maskingview"),
+            json!({"maskingViewId": "their_mv",
+            "portGroupSelection": {"useExistingPortGroupParam": {"portGroupId": "OS-iscsi-PG"}},
+            "hostOrHostGroupSelection": {"useExistingHostParam": {"hostId": "their_host"}},
+            "storageGroupSelection": {"useExistingStorageGroupParam": {"storageGroupId": "their_sg"}}}),
+        ),
+    ] {
+        let (s, b) = sim.rest(m, &path, Some(body));
+        assert!(s < 300, "{path}: {b}");
+    }
+    let out = tf.fails(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(
+        out.contains("their_mv") && out.contains("did not make"),
+        "{out}"
+    );
+    assert!(sim.array()["masking_views"].get("their_mv").is_some());
+}

@@ -61,6 +61,17 @@ impl ExportNames {
         }
     }
 
+    /// The names of an export from its masking-view parent
+    /// `OS-<host>-I-<pg>-SG`; `None` for a parent this provider did not name.
+    pub fn from_parent(parent: &str) -> Option<(Self, String, String)> {
+        let (h, pg) = parent
+            .strip_prefix("OS-")?
+            .strip_suffix("-SG")?
+            .split_once("-I-")?;
+        let names = ExportNames::new(h, pg);
+        (names.parent == parent).then(|| (names, h.to_string(), pg.to_string()))
+    }
+
     /// The child group for a policy.
     pub fn child(host: &str, port_group: &str, p: &Policy) -> String {
         let h = short_host_name(host);
@@ -439,7 +450,7 @@ impl Driver {
 
     /// Removes an empty child, then an empty parent with its view, then the
     /// initiator group when no view uses it (and it is ours).
-    async fn cleanup_export_objects(
+    pub(crate) async fn cleanup_export_objects(
         &self,
         names: &ExportNames,
         child: &str,
@@ -575,11 +586,12 @@ impl Driver {
         parent: &str,
         to: &Policy,
     ) -> Result<super::VolumeInfo> {
-        let (h, pg) = parent
-            .strip_prefix("OS-")
-            .and_then(|p| p.strip_suffix("-SG"))
-            .and_then(|p| p.split_once("-I-"))
-            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} is exported through {parent}, which this provider did not make; retype it on the array, or remove the export first")))?;
+        let (_, h, pg) = ExportNames::from_parent(parent).ok_or_else(|| {
+            DriverError::Invalid(format!(
+                "volume {dev} is exported through {parent}, which this provider did not make; retype it on the array, or remove the export first"
+            ))
+        })?;
+        let (h, pg) = (h.as_str(), pg.as_str());
         let new_child = ExportNames::child(h, pg, to);
         if new_child != old_child {
             let _g = self
@@ -718,6 +730,12 @@ mod tests {
         assert_eq!(n.initiator_group, "OS-compute-1-I-IG");
         assert_eq!(n.masking_view, "OS-compute-1-I-OS-iscsi-PG-MV");
         assert_eq!(n.parent, "OS-compute-1-I-OS-iscsi-PG-SG");
+        let (back, h, pg) = ExportNames::from_parent(&n.parent).unwrap();
+        assert_eq!(
+            (back, h.as_str(), pg.as_str()),
+            (n.clone(), "compute-1", "OS-iscsi-PG")
+        );
+        assert!(ExportNames::from_parent("their_parent_sg").is_none());
         let p = Policy::new("SRP_1", Some("Diamond"), Some("DSS"));
         assert_eq!(
             ExportNames::child("compute-1", "OS-iscsi-PG", &p),

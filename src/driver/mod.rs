@@ -680,20 +680,45 @@ impl Driver {
         let Some(v) = self.get_volume(dev).await? else {
             return Ok(());
         };
-        if !v.masking_views.is_empty() {
+        // export groups this provider named are cleaned up as terminate
+        // would: an emptied child takes its parent, view and unused host
+        // with it. A view made by someone else is left to them.
+        let mut export_children = Vec::new();
+        let mut foreign = Vec::new();
+        let mut lock_names = v.storage_groups.clone();
+        for sg in &v.storage_groups {
+            let Some(g) = self.get_storage_group(sg).await? else {
+                continue;
+            };
+            if let Some(parent) = g.parent_storage_group.first() {
+                match export::ExportNames::from_parent(parent) {
+                    Some((names, ..)) => {
+                        lock_names.extend([names.parent.clone(), names.initiator_group.clone()]);
+                        export_children.push((sg.clone(), names));
+                    }
+                    None => foreign.extend(g.maskingview.iter().cloned()),
+                }
+            } else {
+                foreign.extend(g.maskingview.iter().cloned());
+            }
+        }
+        if !foreign.is_empty() {
             return Err(DriverError::Invalid(format!(
-                "volume {dev} is still exported through masking view {}; remove its vmax_iscsi_export first",
-                v.masking_views.join(", ")
+                "volume {dev} is visible through masking view {}, which this provider did not make; remove it from that view first",
+                foreign.join(", ")
             )));
         }
         if v.snapvx_source || v.snapvx_target {
             self.break_links(dev, self.client.job_timeout(), true)
                 .await?;
         }
-        let _guards = self.locks.lock_many(&v.storage_groups).await;
+        let _guards = self.locks.lock_many(&lock_names).await;
         for sg in &v.storage_groups {
             self.remove_from_group(dev, sg).await?;
-            self.delete_group_if_empty(sg).await?;
+            match export_children.iter().find(|(c, _)| c == sg) {
+                Some((child, names)) => self.cleanup_export_objects(names, child, false).await?,
+                None => self.delete_group_if_empty(sg).await?,
+            }
         }
         let free = json!({"editVolumeActionParam": {"freeVolumeParam": {"free_volume": "true"}}});
         let result = async {
@@ -715,8 +740,17 @@ impl Driver {
         }
         .await;
         match result {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
+            Ok(()) | Err(ApiError::Api { status: 404, .. }) => {
+                // an export may have emptied the policy's default group earlier
+                if let Some(p) = &v.policy {
+                    let g = p.default_storage_group();
+                    if !v.storage_groups.contains(&g) {
+                        let _l = self.locks.lock(&g).await;
+                        self.delete_group_if_empty(&g).await?;
+                    }
+                }
+                Ok(())
+            }
             Err(e) => {
                 // put it back in its default group so it is not left ungrouped
                 if let Some(p) = &v.policy {
