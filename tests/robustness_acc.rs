@@ -161,3 +161,16 @@ fn debug_mode_serves_terraform_through_reattach() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn read_after_write_lag_does_not_duplicate_volumes() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start_with(&["--lookup-lag-ms", "1500"]);
+    let tf = Tf::new();
+    tf.write(&format!("{}resource \"vmax_volume\" \"v\" {{\n  count = 3\n  name = \"lag${{count.index}}\"\n  size_gb = 1\n}}\n", sim.provider_block()));
+    tf.apply();
+    assert_eq!(sim.volumes().len(), 3);
+    tf.assert_empty_plan();
+}

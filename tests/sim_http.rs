@@ -442,3 +442,29 @@ fn every_acknowledged_change_survives_sigkill() {
         "at most the in-flight change may also have landed"
     );
 }
+
+#[test]
+fn identifier_lookups_can_lag_behind_creates() {
+    let sim = Sim::start_with(&["--lookup-lag-ms", "400"]);
+    make_sg(&sim, "lag", None);
+    let (s, _) = add_volumes(&sim, "lag", 1, "OS-fresh");
+    assert_eq!(s, 200);
+    let q = format!("{}/volume?volume_identifier=OS-fresh", sp(100));
+    assert_eq!(
+        sim.rest("GET", &q, None).1["count"],
+        0,
+        "not yet visible by identifier"
+    );
+    assert_eq!(
+        sim.rest(
+            "GET",
+            &format!("{}/volume?storageGroupId=lag", sp(100)),
+            None
+        )
+        .1["count"],
+        1,
+        "other lookups see it"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(450));
+    assert_eq!(sim.rest("GET", &q, None).1["count"], 1);
+}

@@ -63,6 +63,9 @@ struct Args {
     /// Share (0 to 1) of asynchronous jobs that end FAILED.
     #[arg(long, default_value_t = 0.0)]
     job_failure_rate: f64,
+    /// For this long after a volume is made, lookups by its identifier miss it.
+    #[arg(long, default_value_t = 0)]
+    lookup_lag_ms: u64,
     /// Seed for latency, error and job-failure choices (repeatable runs).
     #[arg(long)]
     seed: Option<u64>,
@@ -104,6 +107,7 @@ async fn main() {
             job_failure_rate: a.job_failure_rate,
             seed: a.seed,
             rules: vec![],
+            lookup_lag_ms: a.lookup_lag_ms,
         },
     };
     let sim = match Sim::open(cfg) {

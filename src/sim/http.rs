@@ -486,7 +486,7 @@ async fn sloprovisioning(
                     })?;
                     let mut made = Vec::new();
                     for (n, mb, ident) in vols {
-                        made.extend(a.create_volumes(&id2, n, mb, ident)?);
+                        made.extend(a.create_volumes_at(&id2, n, mb, ident, super::now_ms())?);
                     }
                     if let Some(h) = host_limit {
                         a.set_host_io_limit(&id2, host_io_limit(&h))?;
@@ -551,7 +551,7 @@ async fn sloprovisioning(
             t.push_str("/volume");
             let w = sim.world.lock().await;
             let a = w.array(array)?;
-            let ids = filter_volumes(a, q)?;
+            let ids = filter_volumes(a, q, sim.lookup_lag_ms(), super::now_ms())?;
             drop(w);
             let results = ids.into_iter().map(|d| json!({"volumeId": d})).collect();
             Ok((StatusCode::OK, sim.make_iterator(results)))
@@ -786,7 +786,9 @@ fn like(filter: &str, value: &str) -> bool {
     }
 }
 
-fn filter_volumes(a: &Array, q: &Query) -> SimResult<Vec<String>> {
+/// Volume list filters. A lookup by identifier does not yet see volumes
+/// made within the last `lag_ms` (simulated read-after-write lag).
+fn filter_volumes(a: &Array, q: &Query, lag_ms: u64, now_ms: u64) -> SimResult<Vec<String>> {
     let sg_members = match q.get("storageGroupId") {
         Some(sg) => Some(a.volumes_in_sg_deep(&a.sg(sg)?.id)),
         None => None,
@@ -796,6 +798,9 @@ fn filter_volumes(a: &Array, q: &Query) -> SimResult<Vec<String>> {
         .filter(|v| {
             q.get("volume_identifier")
                 .is_none_or(|f| like(f, v.identifier.as_deref().unwrap_or("")))
+        })
+        .filter(|v| {
+            q.get("volume_identifier").is_none() || lag_ms == 0 || v.created_ms + lag_ms <= now_ms
         })
         .filter(|v| q.get("wwn").is_none_or(|w| v.wwn.eq_ignore_ascii_case(w)))
         .filter(|v| {
@@ -875,7 +880,13 @@ fn edit_storage_group(a: &mut Array, sg: &str, (action, p): (String, Value)) -> 
                     let mut made = Vec::new();
                     let mut idents = Vec::new();
                     for (n, mb, ident) in reqs {
-                        made.extend(a.create_volumes(sg, n, mb, ident.clone())?);
+                        made.extend(a.create_volumes_at(
+                            sg,
+                            n,
+                            mb,
+                            ident.clone(),
+                            super::now_ms(),
+                        )?);
                         idents.extend(ident);
                     }
                     Ok(format!(

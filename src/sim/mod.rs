@@ -97,6 +97,10 @@ pub struct Faults {
     /// Targeted faults, checked in order.
     #[serde(default)]
     pub rules: Vec<FaultRule>,
+    /// For this long after a volume is made, a lookup by its identifier
+    /// does not find it (some Unisphere releases lag like this).
+    #[serde(default)]
+    pub lookup_lag_ms: u64,
 }
 
 /// One targeted fault: requests matching every given field fail.
@@ -585,6 +589,14 @@ impl Sim {
             .ok_or_else(|| SimError::not_found(format!("Cannot find iterator {id}")))?;
         its.1.retain(|x| x != id);
         Ok((StatusCode::NO_CONTENT, Value::Null))
+    }
+
+    /// The simulated read-after-write lag of identifier lookups.
+    pub fn lookup_lag_ms(&self) -> u64 {
+        self.faults
+            .lock()
+            .map(|f| f.faults.lookup_lag_ms)
+            .unwrap_or(0)
     }
 
     /// Replaces the injected faults.

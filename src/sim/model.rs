@@ -103,6 +103,9 @@ pub struct Volume {
     pub allocated_percent: u32,
     pub wwn: String,
     pub srp: String,
+    /// When the volume was made (for simulated read-after-write lag).
+    #[serde(default)]
+    pub created_ms: u64,
 }
 
 impl Volume {
@@ -585,6 +588,18 @@ impl Array {
         size_mb: u64,
         identifier: Option<String>,
     ) -> SimResult<Vec<String>> {
+        self.create_volumes_at(sg, count, size_mb, identifier, 0)
+    }
+
+    /// [`Array::create_volumes`] recording the creation time.
+    pub fn create_volumes_at(
+        &mut self,
+        sg: &str,
+        count: u32,
+        size_mb: u64,
+        identifier: Option<String>,
+        now_ms: u64,
+    ) -> SimResult<Vec<String>> {
         if count == 0 {
             return Err(SimError::bad_request("num_of_vols must be at least 1"));
         }
@@ -600,7 +615,9 @@ impl Array {
         if g.slo.is_some() {
             // a new volume lands in this SLO group only: fine.
         }
-        self.check_capacity(&srp, 0.0)?;
+        // a thin volume must fit the pool's free space, and the pool may be
+        // subscribed up to 10x its usable capacity
+        self.check_capacity(&srp, size_mb as f64 / 1024.0)?;
         let (_, subscribed) = self.srp_usage(&srp);
         let usable = self.srp(&srp)?.total_usable_cap_gb;
         let extra = size_mb as f64 / 1024.0 * count as f64;
@@ -633,6 +650,7 @@ impl Array {
                     allocated_percent: 0,
                     wwn,
                     srp: srp.clone(),
+                    created_ms: now_ms,
                 },
             );
             ids.push(id);
@@ -900,6 +918,7 @@ impl Array {
         let srp = v.srp.clone();
         let (_, subscribed) = self.srp_usage(&srp);
         let extra = (new_mb - v.cap_mb) as f64 / 1024.0;
+        self.check_capacity(&srp, new_mb as f64 / 1024.0)?;
         if subscribed + extra > self.srp(&srp)?.total_usable_cap_gb * 10.0 {
             return Err(SimError::bad_request(format!(
                 "Insufficient capacity in SRP {srp} to expand volume {dev}"
