@@ -298,10 +298,32 @@ pub struct Schema {
 
 // ---- the trait API --------------------------------------------------------------
 
-/// What every call can see: cancellation when Terraform asks the provider to stop.
+/// What every call can see: cancellation when Terraform asks the provider
+/// to stop, and the resource instance's private state (bytes Terraform
+/// keeps with the state but never shows), which a call may read and replace.
 #[derive(Clone, Default)]
 pub struct Ctx {
     pub cancel: CancellationToken,
+    private: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Ctx {
+    pub fn new(cancel: CancellationToken, private: Vec<u8>) -> Self {
+        Ctx {
+            cancel,
+            private: Arc::new(std::sync::Mutex::new(private)),
+        }
+    }
+    /// The private state Terraform passed to this call.
+    pub fn private(&self) -> Vec<u8> {
+        self.private.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+    /// Replaces the private state Terraform will keep.
+    pub fn set_private(&self, bytes: Vec<u8>) {
+        if let Ok(mut p) = self.private.lock() {
+            *p = bytes;
+        }
+    }
 }
 
 /// A plan being made for one resource instance.

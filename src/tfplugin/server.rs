@@ -54,9 +54,14 @@ impl<P: Provider> Server<P> {
     }
 
     fn ctx(&self) -> Ctx {
-        Ctx {
-            cancel: self.cancel.lock().map(|c| c.clone()).unwrap_or_default(),
-        }
+        self.ctx_with(vec![])
+    }
+
+    fn ctx_with(&self, private: Vec<u8>) -> Ctx {
+        Ctx::new(
+            self.cancel.lock().map(|c| c.clone()).unwrap_or_default(),
+            private,
+        )
     }
 
     #[allow(clippy::result_large_err)]
@@ -409,10 +414,11 @@ impl<P: Provider> PbProvider for Server<P> {
         let (res, _, ty) = self.resource(&r.type_name)?;
         let mut d = Diags::default();
         let cur = decode(&r.current_state, ty, &mut d);
+        let ctx = self.ctx_with(r.private.clone());
         let new_state = if d.has_errors() || cur.is_null() {
             cur
         } else {
-            match res.read(&self.ctx(), &cur, &mut d).await {
+            match res.read(&ctx, &cur, &mut d).await {
                 Some(v) => v,
                 None if d.has_errors() => cur,
                 None => Value::Null,
@@ -421,7 +427,7 @@ impl<P: Provider> PbProvider for Server<P> {
         Ok(Response::new(pb::read_resource::Response {
             new_state: encode(&new_state, ty, &mut d),
             diagnostics: diags_to_pb(&d),
-            private: r.private,
+            private: ctx.private(),
             deferred: None,
         }))
     }
@@ -448,11 +454,12 @@ impl<P: Provider> PbProvider for Server<P> {
         }
         let prior_opt = (!prior.is_null()).then_some(&prior);
         let mut plan = initial_plan(schema, prior_opt, &proposed, &config);
-        res.plan(&self.ctx(), &mut plan, &mut d).await;
+        let ctx = self.ctx_with(r.prior_private.clone());
+        res.plan(&ctx, &mut plan, &mut d).await;
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: encode(&plan.planned, ty, &mut d),
             requires_replace: plan.requires_replace.iter().map(path_to_pb).collect(),
-            planned_private: r.prior_private,
+            planned_private: ctx.private(),
             diagnostics: diags_to_pb(&d),
             legacy_type_system: false,
             deferred: None,
@@ -468,7 +475,7 @@ impl<P: Provider> PbProvider for Server<P> {
         let mut d = Diags::default();
         let prior = decode(&r.prior_state, ty, &mut d);
         let planned = decode(&r.planned_state, ty, &mut d);
-        let ctx = self.ctx();
+        let ctx = self.ctx_with(r.planned_private.clone());
         let new_state = if d.has_errors() {
             prior
         } else if planned.is_null() {
@@ -483,7 +490,7 @@ impl<P: Provider> PbProvider for Server<P> {
         };
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: encode(&new_state, ty, &mut d),
-            private: r.planned_private,
+            private: ctx.private(),
             diagnostics: diags_to_pb(&d),
             legacy_type_system: false,
         }))
@@ -772,5 +779,125 @@ mod tests {
             Value::from_msgpack(&v.to_msgpack(&ty).unwrap(), &ty).unwrap(),
             v
         );
+    }
+
+    /// A test-only resource that records its life in private state.
+    struct Diary;
+
+    #[async_trait::async_trait]
+    impl Resource for Diary {
+        fn type_name(&self) -> &'static str {
+            "test_diary"
+        }
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 0,
+                block: Block {
+                    description: String::new(),
+                    attributes: vec![
+                        Attribute::computed("id", Ty::String, ""),
+                        Attribute::required("name", Ty::String, ""),
+                    ],
+                    blocks: vec![],
+                },
+            }
+        }
+        async fn plan(&self, ctx: &Ctx, _plan: &mut Plan, _d: &mut Diags) {
+            ctx.set_private(b"planned".to_vec());
+        }
+        async fn create(&self, ctx: &Ctx, planned: &Value, _d: &mut Diags) -> Option<Value> {
+            assert_eq!(ctx.private(), b"planned");
+            ctx.set_private(b"created".to_vec());
+            let mut v = planned.clone();
+            v.set_attr("id", Value::string("1"));
+            Some(v)
+        }
+        async fn update(
+            &self,
+            _ctx: &Ctx,
+            _prior: &Value,
+            planned: &Value,
+            _d: &mut Diags,
+        ) -> Value {
+            planned.clone()
+        }
+        async fn delete(&self, _ctx: &Ctx, _prior: &Value, _d: &mut Diags) {}
+        async fn read(&self, ctx: &Ctx, current: &Value, _d: &mut Diags) -> Option<Value> {
+            let mut p = ctx.private();
+            p.extend_from_slice(b"+read");
+            ctx.set_private(p);
+            Some(current.clone())
+        }
+    }
+
+    struct DiaryProvider;
+
+    #[async_trait::async_trait]
+    impl crate::tfplugin::Provider for DiaryProvider {
+        fn schema(&self) -> Schema {
+            Schema::default()
+        }
+        fn resources(&self) -> Vec<std::sync::Arc<dyn Resource>> {
+            vec![std::sync::Arc::new(Diary)]
+        }
+        fn data_sources(&self) -> Vec<std::sync::Arc<dyn crate::tfplugin::DataSource>> {
+            vec![]
+        }
+        async fn configure(&self, _ctx: &Ctx, _config: &Value, _d: &mut Diags) {}
+    }
+
+    #[tokio::test]
+    async fn private_state_flows_through_plan_apply_and_read() {
+        let server = Server::new(DiaryProvider);
+        let ty = Diary.schema().block.ty();
+        let dv = |v: &Value| {
+            Some(pb::DynamicValue {
+                msgpack: v.to_msgpack(&ty).unwrap(),
+                json: vec![],
+            })
+        };
+        let cfg = obj(&[("id", Value::Null), ("name", Value::string("a"))]);
+        let plan = server
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_diary".into(),
+                prior_state: dv(&Value::Null),
+                proposed_new_state: dv(&cfg),
+                config: dv(&cfg),
+                prior_private: vec![],
+                provider_meta: None,
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(plan.planned_private, b"planned");
+        let applied = server
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_diary".into(),
+                prior_state: dv(&Value::Null),
+                planned_state: plan.planned_state.clone(),
+                config: dv(&cfg),
+                planned_private: plan.planned_private.clone(),
+                provider_meta: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
+        assert_eq!(applied.private, b"created");
+        let read = server
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: "test_diary".into(),
+                current_state: applied.new_state.clone(),
+                private: applied.private.clone(),
+                provider_meta: None,
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(read.private, b"created+read");
+        let state = Value::from_msgpack(&read.new_state.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(state.get("id").as_str(), Some("1"));
     }
 }
