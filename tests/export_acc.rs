@@ -134,14 +134,7 @@ fn one_volume_to_one_host_single_path_and_multipath() {
     );
 
     tf.destroy();
-    let a = sim.array();
-    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
-        assert!(
-            a[k].as_object().unwrap().is_empty(),
-            "{k} left behind: {}",
-            a[k]
-        );
-    }
+    sim.assert_clean();
 }
 
 #[test]
@@ -219,14 +212,7 @@ fn three_volumes_to_one_host_then_two_hosts() {
     );
     tf.assert_empty_plan();
     tf.destroy();
-    let a = sim.array();
-    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
-        assert!(
-            a[k].as_object().unwrap().is_empty(),
-            "{k} left behind: {}",
-            a[k]
-        );
-    }
+    sim.assert_clean();
 }
 
 #[test]
@@ -513,14 +499,7 @@ fn retype_of_an_exported_volume_never_leaves_the_view() {
         .collect();
     assert!(export_groups.contains(&json!(gold[0])), "{export_groups:?}");
     tf.destroy();
-    let a = sim.array();
-    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
-        assert!(
-            a[k].as_object().unwrap().is_empty(),
-            "{k} left behind: {}",
-            a[k]
-        );
-    }
+    sim.assert_clean();
 }
 
 #[test]
@@ -541,14 +520,7 @@ fn deleting_a_still_attached_volume_takes_its_export_objects_along() {
     tf.ok(&["state", "rm", "vmax_iscsi_export.e"]);
     tf.write(&format!("{}{}", sim.provider_block(), vol("a", "attached")));
     tf.destroy();
-    let a = sim.array();
-    for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
-        assert!(
-            a[k].as_object().unwrap().is_empty(),
-            "{k} left behind: {}",
-            a[k]
-        );
-    }
+    sim.assert_clean();
 
     // a view someone else made: refused with a clear message, nothing removed
     tf.apply();

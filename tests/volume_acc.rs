@@ -290,15 +290,8 @@ fn import_manages_an_existing_volume() {
         return;
     }
     let sim = Sim::start();
-    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
     // a volume made on the array by someone else, in their own group
-    let (s, _) = sim.rest("POST", &format!("{sp}/storagegroup"), Some(json!({
-        "srpId": "SRP_1", "storageGroupId": "legacy_sg", "emulation": "FBA",
-        "sloBasedStorageGroupParam": [{"sloId": "Gold", "volumeAttributes": [{"num_of_vols": 1, "volume_size": "4", "capacityUnit": "GB",
-            "volumeIdentifier": {"identifier_name": "legacy", "volumeIdentifierChoice": "identifier_name"}}]}]
-    })));
-    assert_eq!(s, 201);
-    let dev = sim.volumes()[0].0.clone();
+    let dev = sim.make_foreign_volume("legacy_sg", "Gold", 4, "legacy");
     let tf = Tf::new();
     tf.write(&format!(
         "{}{}",
@@ -322,6 +315,7 @@ fn import_manages_an_existing_volume() {
     tf.assert_empty_plan();
     let vol = &sim.array()["volumes"][&dev];
     assert_eq!(vol["identifier"], "OS-legacy");
+    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
     let groups = sim.rest("GET", &format!("{sp}/volume/{dev}"), None).1["storageGroupId"].clone();
     assert_eq!(groups, json!(["OS-SRP_1-Gold-SG"]));
 
@@ -495,14 +489,7 @@ fn import_block_with_generated_configuration() {
         return;
     }
     let sim = Sim::start();
-    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
-    let (s, _) = sim.rest("POST", &format!("{sp}/storagegroup"), Some(json!({
-        "srpId": "SRP_1", "storageGroupId": "their_sg", "emulation": "FBA",
-        "sloBasedStorageGroupParam": [{"sloId": "Silver", "volumeAttributes": [{"num_of_vols": 1, "volume_size": "3", "capacityUnit": "GB",
-            "volumeIdentifier": {"identifier_name": "theirs", "volumeIdentifierChoice": "identifier_name"}}]}]
-    })));
-    assert_eq!(s, 201);
-    let dev = sim.volumes()[0].0.clone();
+    let dev = sim.make_foreign_volume("their_sg", "Silver", 3, "theirs");
     let tf = Tf::new();
     tf.write(&format!(
         "{}import {{\n  to = vmax_volume.theirs\n  id = \"{dev}\"\n}}\n",
@@ -548,14 +535,7 @@ fn create_adopts_a_volume_carrying_its_identifier() {
     }
     // what a retried apply finds: the volume exists already under OS-<name>
     let sim = Sim::start();
-    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
-    let (s, _) = sim.rest("POST", &format!("{sp}/storagegroup"), Some(json!({
-        "srpId": "SRP_1", "storageGroupId": "OS-SRP_1-Optimized-SG", "emulation": "FBA",
-        "sloBasedStorageGroupParam": [{"sloId": "Optimized", "volumeAttributes": [{"num_of_vols": 1, "volume_size": "2", "capacityUnit": "GB",
-            "volumeIdentifier": {"identifier_name": "OS-retried", "volumeIdentifierChoice": "identifier_name"}}]}]
-    })));
-    assert_eq!(s, 201);
-    let dev = sim.volumes()[0].0.clone();
+    let dev = sim.make_foreign_volume("OS-SRP_1-Optimized-SG", "Optimized", 2, "OS-retried");
     let tf = Tf::new();
     tf.write(&format!(
         "{}{}",

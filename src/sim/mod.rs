@@ -126,6 +126,23 @@ fn default_fault_status() -> u16 {
     500
 }
 
+impl FaultRule {
+    /// Whether a request matches every field the rule sets.
+    fn matches(&self, method: &Method, path: &str, body: &str) -> bool {
+        self.method
+            .as_ref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+            && self
+                .path_contains
+                .as_ref()
+                .is_none_or(|p| path.contains(p.as_str()))
+            && self
+                .body_contains
+                .as_ref()
+                .is_none_or(|b| body.contains(b.as_str()))
+    }
+}
+
 struct FaultState {
     faults: Faults,
     rng: ChaCha8Rng,
@@ -320,16 +337,7 @@ impl Sim {
             let mut verdict = None;
             let body_text = String::from_utf8_lossy(body);
             for (i, r) in f.rules.iter().enumerate() {
-                let hit = r
-                    .method
-                    .as_ref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
-                    && r.path_contains
-                        .as_ref()
-                        .is_none_or(|p| path.contains(p.as_str()))
-                    && r.body_contains
-                        .as_ref()
-                        .is_none_or(|b| body_text.contains(b.as_str()));
+                let hit = r.matches(method, path, &body_text);
                 if hit {
                     verdict = Some(r.clone());
                     if r.times > 0 {
@@ -375,18 +383,7 @@ impl Sim {
         st.faults
             .rules
             .iter()
-            .find(|r| {
-                r.fail_job
-                    && r.method
-                        .as_ref()
-                        .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
-                    && r.path_contains
-                        .as_ref()
-                        .is_none_or(|p| path.contains(p.as_str()))
-                    && r.body_contains
-                        .as_ref()
-                        .is_none_or(|b| text.contains(b.as_str()))
-            })
+            .find(|r| r.fail_job && r.matches(method, path, &text))
             .map(|r| {
                 r.message
                     .clone()

@@ -164,6 +164,45 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// Makes a volume on the array the way another tool would: a storage
+    /// group `sg` with service level `slo` holding one volume. Returns its device id.
+    pub fn make_foreign_volume(
+        &self,
+        sg: &str,
+        slo: &str,
+        size_gb: u32,
+        identifier: &str,
+    ) -> String {
+        let before: Vec<String> = self.volumes().into_iter().map(|(d, _)| d).collect();
+        let (s, b) = self.rest(
+            "POST",
+            &format!("/100/sloprovisioning/symmetrix/{ARRAY}/storagegroup"),
+            Some(serde_json::json!({
+                "srpId": "SRP_1", "storageGroupId": sg, "emulation": "FBA",
+                "sloBasedStorageGroupParam": [{"sloId": slo, "volumeAttributes": [{"num_of_vols": 1, "volume_size": size_gb.to_string(), "capacityUnit": "GB",
+                    "volumeIdentifier": {"identifier_name": identifier, "volumeIdentifierChoice": "identifier_name"}}]}]
+            })),
+        );
+        assert_eq!(s, 201, "{b}");
+        self.volumes()
+            .into_iter()
+            .map(|(d, _)| d)
+            .find(|d| !before.contains(d))
+            .expect("new volume")
+    }
+
+    /// Asserts no volume, storage group, host or masking view is left.
+    pub fn assert_clean(&self) {
+        let a = self.array();
+        for k in ["volumes", "storage_groups", "hosts", "masking_views"] {
+            assert!(
+                a[k].as_object().is_none_or(|m| m.is_empty()),
+                "{k} left behind: {}",
+                a[k]
+            );
+        }
+    }
+
     /// The provider block for this simulator.
     pub fn provider_block(&self) -> String {
         format!(
