@@ -612,9 +612,6 @@ impl Array {
         self.check_can_hold_volumes(sg, count as usize)?;
         let g = self.sg(sg)?;
         let srp = g.srp.clone().unwrap_or_else(|| self.default_srp());
-        if g.slo.is_some() {
-            // a new volume lands in this SLO group only: fine.
-        }
         // a thin volume must fit the pool's free space, and the pool may be
         // subscribed up to 10x its usable capacity
         self.check_capacity(&srp, size_mb as f64 / 1024.0)?;

@@ -311,7 +311,6 @@ pub async fn serve<P: Provider>(provider: P) -> i32 {
         }
     };
     let server = Server::new(provider);
-    let stopped = server.stopped.clone();
     let shutdown = CancellationToken::new();
 
     // debug mode serves plain gRPC on loopback; otherwise mutual TLS is mandatory
@@ -382,7 +381,6 @@ pub async fn serve<P: Provider>(provider: P) -> i32 {
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    let _ = stopped; // StopProvider cancels operations; Terraform then shuts us down
 
     if debug {
         let reattach = serde_json::json!({

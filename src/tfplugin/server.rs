@@ -18,9 +18,8 @@ pub struct Server<P: Provider> {
     resources: HashMap<&'static str, (Arc<dyn Resource>, Schema, Ty)>,
     data_sources: HashMap<&'static str, (Arc<dyn DataSource>, Schema, Ty)>,
     provider_schema: Schema,
+    /// Cancelled (and replaced) when Terraform calls StopProvider.
     cancel: Mutex<CancellationToken>,
-    /// Fired when Terraform asks the provider to stop.
-    pub stopped: CancellationToken,
 }
 
 impl<P: Provider> Server<P> {
@@ -49,7 +48,6 @@ impl<P: Provider> Server<P> {
             resources,
             data_sources,
             cancel: Mutex::new(CancellationToken::new()),
-            stopped: CancellationToken::new(),
         }
     }
 
@@ -635,7 +633,6 @@ impl<P: Provider> PbProvider for Server<P> {
             c.cancel();
             *c = CancellationToken::new();
         }
-        self.stopped.cancel();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))

@@ -382,7 +382,8 @@ impl Client {
                 }
                 out.extend(p.result);
             }
-            if count > out.len().min(page) || first.count.is_some_and(|c| c > page) {
+            // release iterators that held more than one page
+            if count > page {
                 let _ = self
                     .request(
                         op,
