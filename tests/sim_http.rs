@@ -397,6 +397,8 @@ fn every_acknowledged_change_survives_sigkill() {
     let sim = Sim::start();
     make_sg(&sim, "burst", None);
     let url = sim.url.clone();
+    let acked_count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = acked_count.clone();
     let writer = std::thread::spawn(move || {
         let c = reqwest::blocking::Client::builder()
             .tls_danger_accept_invalid_certs(true)
@@ -412,13 +414,24 @@ fn every_acknowledged_change_survives_sigkill() {
                      "volumeIdentifier": {"identifier_name": format!("burst-{i}"), "volumeIdentifierChoice": "identifier_name"}}]}}}}))
                 .send();
             match r {
-                Ok(r) if r.status().is_success() => acked.push(format!("burst-{i}")),
+                Ok(r) if r.status().is_success() => {
+                    acked.push(format!("burst-{i}"));
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 _ => break, // the server died mid-request: not acknowledged
             }
         }
         acked
     });
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // kill mid-burst, once enough changes were acknowledged to mean something
+    let start = std::time::Instant::now();
+    while acked_count.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the burst made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let dir = sim.kill();
     let acked = writer.join().unwrap();
     assert!(
@@ -445,7 +458,7 @@ fn every_acknowledged_change_survives_sigkill() {
 
 #[test]
 fn identifier_lookups_can_lag_behind_creates() {
-    let sim = Sim::start_with(&["--lookup-lag-ms", "400"]);
+    let sim = Sim::start_with(&["--lookup-lag-ms", "2000"]);
     make_sg(&sim, "lag", None);
     let (s, _) = add_volumes(&sim, "lag", 1, "OS-fresh");
     assert_eq!(s, 200);
@@ -465,6 +478,6 @@ fn identifier_lookups_can_lag_behind_creates() {
         1,
         "other lookups see it"
     );
-    std::thread::sleep(std::time::Duration::from_millis(450));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
     assert_eq!(sim.rest("GET", &q, None).1["count"], 1);
 }
