@@ -19,6 +19,27 @@ fn export(res: &str, vol: &str, host: &str, iqn: &str, extra: &str) -> String {
     )
 }
 
+/// Takes the volume out of its export's child group on the array (back to
+/// its default group) and checks that the next plan re-creates the export.
+fn recreated_after_leaving_the_view(sim: &Sim, tf: &Tf, dev: &str) {
+    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
+    let child = tf.resource("vmax_iscsi_export.e")["storage_group"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
+        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": "OS-SRP_1-Diamond-DSS-SG", "force": "true"}}})));
+    assert_eq!(s, 200, "{b}");
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("vmax_iscsi_export.e will be created"),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_empty_plan();
+}
+
 fn info(tf: &Tf, addr: &str) -> Value {
     serde_json::from_str(tf.resource(addr)["connection_info"].as_str().unwrap()).unwrap()
 }
@@ -293,23 +314,7 @@ fn failed_view_creation_rolls_back() {
     sim.set_faults(json!({}));
     tf.apply();
     tf.assert_empty_plan();
-    // the volume taken out of the view's group on the array: drift again
-    let sp = format!("/100/sloprovisioning/symmetrix/{}", support::ARRAY);
-    let child = tf.resource("vmax_iscsi_export.e")["storage_group"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
-        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": "OS-SRP_1-Diamond-DSS-SG", "force": "true"}}})));
-    assert_eq!(s, 200, "{b}");
-    let (code, plan) = tf.plan();
-    assert_eq!(code, 2, "{plan}");
-    assert!(
-        plan.contains("vmax_iscsi_export.e will be created"),
-        "{plan}"
-    );
-    tf.apply();
-    tf.assert_empty_plan();
+    recreated_after_leaving_the_view(&sim, &tf, &dev);
 }
 
 #[test]
@@ -361,22 +366,7 @@ fn import_and_drift() {
     );
     tf.apply();
     tf.assert_empty_plan();
-    // the volume taken out of the view's group on the array: drift again
-    let child = tf.resource("vmax_iscsi_export.e")["storage_group"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
-        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": "OS-SRP_1-Diamond-DSS-SG", "force": "true"}}})));
-    assert_eq!(s, 200, "{b}");
-    let (code, plan) = tf.plan();
-    assert_eq!(code, 2, "{plan}");
-    assert!(
-        plan.contains("vmax_iscsi_export.e will be created"),
-        "{plan}"
-    );
-    tf.apply();
-    tf.assert_empty_plan();
+    recreated_after_leaving_the_view(&sim, &tf, &dev);
 }
 
 #[test]

@@ -565,40 +565,28 @@ impl<P: Provider> PbProvider for Server<P> {
         &self,
         r: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> R<pb::validate_ephemeral_resource_config::Response> {
-        Err(Status::not_found(format!(
-            "unknown ephemeral resource {}",
-            r.get_ref().type_name
-        )))
+        Err(no_ephemeral(&r.get_ref().type_name))
     }
 
     async fn open_ephemeral_resource(
         &self,
         r: Request<pb::open_ephemeral_resource::Request>,
     ) -> R<pb::open_ephemeral_resource::Response> {
-        Err(Status::not_found(format!(
-            "unknown ephemeral resource {}",
-            r.get_ref().type_name
-        )))
+        Err(no_ephemeral(&r.get_ref().type_name))
     }
 
     async fn renew_ephemeral_resource(
         &self,
         r: Request<pb::renew_ephemeral_resource::Request>,
     ) -> R<pb::renew_ephemeral_resource::Response> {
-        Err(Status::not_found(format!(
-            "unknown ephemeral resource {}",
-            r.get_ref().type_name
-        )))
+        Err(no_ephemeral(&r.get_ref().type_name))
     }
 
     async fn close_ephemeral_resource(
         &self,
         r: Request<pb::close_ephemeral_resource::Request>,
     ) -> R<pb::close_ephemeral_resource::Response> {
-        Err(Status::not_found(format!(
-            "unknown ephemeral resource {}",
-            r.get_ref().type_name
-        )))
+        Err(no_ephemeral(&r.get_ref().type_name))
     }
 
     async fn get_functions(
@@ -637,6 +625,11 @@ impl<P: Provider> PbProvider for Server<P> {
             error: String::new(),
         }))
     }
+}
+
+/// This provider has no ephemeral resources.
+fn no_ephemeral(type_name: &str) -> Status {
+    Status::not_found(format!("unknown ephemeral resource {type_name}"))
 }
 
 fn capabilities() -> pb::ServerCapabilities {
