@@ -19,6 +19,18 @@ fn export(res: &str, vol: &str, host: &str, iqn: &str, extra: &str) -> String {
     )
 }
 
+/// The next plan re-creates the export; applying it leaves an empty plan.
+fn export_is_recreated(tf: &Tf) {
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("vmax_iscsi_export.e will be created"),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_empty_plan();
+}
+
 /// Takes the volume out of its export's child group on the array (back to
 /// its default group) and checks that the next plan re-creates the export.
 fn recreated_after_leaving_the_view(sim: &Sim, tf: &Tf, dev: &str) {
@@ -30,14 +42,7 @@ fn recreated_after_leaving_the_view(sim: &Sim, tf: &Tf, dev: &str) {
     let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
         "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": "OS-SRP_1-Diamond-DSS-SG", "force": "true"}}})));
     assert_eq!(s, 200, "{b}");
-    let (code, plan) = tf.plan();
-    assert_eq!(code, 2, "{plan}");
-    assert!(
-        plan.contains("vmax_iscsi_export.e will be created"),
-        "{plan}"
-    );
-    tf.apply();
-    tf.assert_empty_plan();
+    export_is_recreated(tf);
 }
 
 fn info(tf: &Tf, addr: &str) -> Value {
@@ -358,14 +363,7 @@ fn import_and_drift() {
         .0,
         204
     );
-    let (code, plan) = tf.plan();
-    assert_eq!(code, 2, "{plan}");
-    assert!(
-        plan.contains("vmax_iscsi_export.e will be created"),
-        "{plan}"
-    );
-    tf.apply();
-    tf.assert_empty_plan();
+    export_is_recreated(&tf);
     recreated_after_leaving_the_view(&sim, &tf, &dev);
 }
 
