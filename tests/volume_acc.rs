@@ -527,23 +527,3 @@ fn names_built_from_count_index_work() {
     assert_eq!(names, vec!["OS-v-0", "OS-v-1", "OS-v-2"]);
     tf.assert_empty_plan();
 }
-
-#[test]
-fn create_adopts_a_volume_carrying_its_identifier() {
-    if !support::acc() {
-        return;
-    }
-    // what a retried apply finds: the volume exists already under OS-<name>
-    let sim = Sim::start();
-    let dev = sim.make_foreign_volume("OS-SRP_1-Optimized-SG", "Optimized", 2, "OS-retried");
-    let tf = Tf::new();
-    tf.write(&format!(
-        "{}{}",
-        sim.provider_block(),
-        volume("retried", "a", 2, "")
-    ));
-    tf.apply();
-    assert_eq!(tf.resource("vmax_volume.a")["id"], dev.as_str());
-    assert_eq!(sim.volumes().len(), 1, "no second volume");
-    tf.assert_empty_plan();
-}

@@ -9,10 +9,19 @@
 //! host's policy child group (the seed's behaviour). The array allows a
 //! volume in only one group with a service level, so each further host sees
 //! it through its own no-SLO child group `OS-<host>-No_SLO-<pg>`.
+//!
+//! Ownership: an initiator group is used only when its initiators are
+//! exactly the export's (two hosts whose names share the short name are
+//! refused with a message, never given a view without access); a masking
+//! view, parent or child group named like ours is used only when it is
+//! wired as ours would be (same host, port group and parent). Removal is
+//! resumable: every step leaves the array consistent, and a second run
+//! finishes what the first could not (`export_status` reports the
+//! leftovers so the resource stays in state until they are gone).
 
-use super::naming::{self, Policy, short_host_name, short_port_group_name, truncate_middle};
-use super::{Driver, DriverError, Result};
-use reqwest::Method;
+use super::naming::{Policy, short_host_name, short_port_group_name, truncate_middle};
+use super::saga::{Saga, Undo, not_found_ok};
+use super::{Driver, DriverError, Op, Result};
 use serde_json::{Value, json};
 
 /// Who connects: the seed's connector.
@@ -72,6 +81,15 @@ impl ExportNames {
         (names.parent == parent).then(|| (names, h.to_string(), pg.to_string()))
     }
 
+    /// The locks that cover these objects.
+    pub fn lock_names(&self) -> Vec<String> {
+        vec![
+            Driver::host_lock(&self.initiator_group),
+            Driver::sg_lock(&self.parent),
+            Driver::mv_lock(&self.masking_view),
+        ]
+    }
+
     /// The child group for a policy.
     pub fn child(host: &str, port_group: &str, p: &Policy) -> String {
         let h = short_host_name(host);
@@ -104,182 +122,209 @@ pub fn check_initiator(s: &str) -> std::result::Result<(), String> {
     }
 }
 
-impl Driver {
-    fn spp(&self, rest: &str) -> String {
-        self.client.path(&format!(
-            "sloprovisioning/symmetrix/{}/{rest}",
-            self.settings.array
-        ))
-    }
+/// What the array says about one export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportStatus {
+    /// The host sees the volume at this LUN, through `child`.
+    Visible { lun: u32, child: Option<String> },
+    /// The host does not see the volume, but objects of the export remain
+    /// (a removal that stopped part-way, or a change made on the array).
+    Broken,
+    /// Nothing of the export is left.
+    Gone,
+}
 
+impl Driver {
     /// The port group to use: the one asked for, else the first configured.
     pub fn pick_port_group(&self, asked: Option<&str>) -> Result<String> {
         match asked {
             Some(p) => Ok(p.to_string()),
             None => self.settings.port_groups.first().cloned().ok_or_else(|| {
-                DriverError::Invalid("no port group: set port_group on the export, or port_groups in the provider configuration".into())
+                DriverError::invalid(
+                    "port_group",
+                    "no port group: set port_group on the export, or port_groups in the provider configuration",
+                )
             }),
         }
     }
 
-    async fn sg_change(&self, op: &str, sg: &str, action: Value) -> Result<()> {
-        self.client
-            .change(
-                op,
-                Method::PUT,
-                &self.spp(&format!("storagegroup/{sg}")),
-                json!({"editStorageGroupActionParam": action}),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// The host that holds this initiator already, if any.
-    async fn host_of_initiator(&self, initiator: &str) -> Result<Option<String>> {
-        let v: Option<Value> = self
-            .client
-            .get_opt(
-                "read initiator",
-                &self.spp(&format!("initiator/{initiator}")),
-            )
-            .await?;
-        Ok(v.and_then(|v| v.get("host").and_then(Value::as_str).map(String::from)))
-    }
-
-    async fn masking_view(&self, mv: &str) -> Result<Option<Value>> {
-        Ok(self
-            .client
-            .get_opt("read masking view", &self.spp(&format!("maskingview/{mv}")))
-            .await?)
-    }
-
     /// The host LUN of a volume in a view, if it is visible there.
     pub async fn lun_in_view(&self, mv: &str, dev: &str) -> Result<Option<u32>> {
-        let v: Option<Value> = match self
-            .client
-            .get::<Value>(
-                "read masking view connections",
-                &self.spp(&format!("maskingview/{mv}/connections")),
-                &[("volume_id", dev)],
-            )
-            .await
-        {
-            Ok(v) => Some(v),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => return Err(e.into()),
-        };
-        Ok(v.and_then(|v| {
-            v.get("maskingViewConnection")?
-                .as_array()?
-                .iter()
-                .find(|c| c.get("volumeId").and_then(Value::as_str) == Some(dev))
-                .and_then(|c| c.get("host_lun_address").and_then(Value::as_str))
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-        }))
+        Ok(self.api.lun(mv, dev).await?)
     }
 
     /// The target IQNs and portals of a port group's ports.
     pub async fn targets(&self, pg: &str) -> Result<Vec<Target>> {
-        let v: Value = self
-            .client
-            .get_opt("read port group", &self.spp(&format!("portgroup/{pg}")))
-            .await?
-            .ok_or_else(|| DriverError::Invalid(format!("port group {pg} does not exist on array {}; port groups are created by the storage administrator, not by this provider", self.settings.array)))?;
-        let mut out = Vec::new();
-        for k in v
-            .get("symmetrixPortKey")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
-            let dir = k
-                .get("directorId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let port = k.get("portId").and_then(Value::as_str).unwrap_or_default();
-            let port = port.rsplit(':').next().unwrap_or(port).to_string();
-            let path = if self.client.version_number() < 90 {
-                self.spp(&format!("director/{dir}/port/{port}"))
-            } else {
-                self.client.path(&format!(
-                    "system/symmetrix/{}/director/{dir}/port/{port}",
+        let group = self.api.port_group(pg).await?.ok_or_else(|| {
+            DriverError::invalid(
+                "port_group",
+                format!(
+                    "port group {pg} does not exist on array {}; port groups are created by the storage administrator, not by this provider",
                     self.settings.array
-                ))
-            };
-            let p: Value = self.client.get("read director port", &path, &[]).await?;
-            let sp = &p["symmetrixPort"];
-            // some releases append ",t,0x0001" to the target name
-            let iqn = sp["identifier"]
-                .as_str()
-                .unwrap_or_default()
-                .split(',')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            for ip in sp["ip_addresses"].as_array().cloned().unwrap_or_default() {
-                if let Some(ip) = ip.as_str() {
-                    out.push(Target {
-                        iqn: iqn.clone(),
-                        portal: format!("{ip}:3260"),
-                    });
-                }
+                ),
+            )
+        })?;
+        let mut out = Vec::new();
+        for k in &group.ports {
+            let p = self.api.director_port(&k.director, k.port_number()).await?;
+            for ip in &p.port.ip_addresses {
+                out.push(Target {
+                    iqn: p.target_iqn().to_string(),
+                    portal: format!("{ip}:3260"),
+                });
             }
         }
         if out.is_empty() {
-            return Err(DriverError::Invalid(format!(
-                "port group {pg} has no iSCSI port with an IP address"
-            )));
+            return Err(DriverError::invalid(
+                "port_group",
+                format!("port group {pg} has no iSCSI port with an IP address"),
+            ));
         }
         Ok(out)
     }
 
     /// initialize_connection: makes `dev` visible to the connector's host
-    /// through `port_group`, reusing a view that already shows it.
+    /// through `port_group`, reusing this provider's view that already
+    /// shows it. Refused, before any change, when an object named like
+    /// ours belongs to someone else.
     pub async fn initialize_connection(
         &self,
+        op: &Op,
         dev: &str,
         c: &Connector,
         port_group: &str,
     ) -> Result<Export> {
-        check_initiator(&c.initiator).map_err(DriverError::Invalid)?;
-        let v = self.get_volume(dev).await?.ok_or_else(|| {
-            DriverError::Invalid(format!(
-                "volume {dev} does not exist on array {}",
-                self.settings.array
-            ))
-        })?;
+        check_initiator(&c.initiator).map_err(|m| DriverError::invalid("initiator", m))?;
         // the port group is never created: check it first
         let targets = self.targets(port_group).await?;
         let names = ExportNames::new(&c.host, port_group);
-        let policy = v
-            .policy
-            .clone()
-            .unwrap_or_else(|| Policy::new(&self.settings.srp, None, None));
-        let policy_child = ExportNames::child(&c.host, port_group, &policy);
-
-        let _g = self
-            .locks
-            .lock_many(&[
-                names.initiator_group.clone(),
-                names.parent.clone(),
-                policy_child.clone(),
-                names.no_slo_child.clone(),
-                dev.to_string(),
-            ])
+        let (guards, v) = self
+            .lock_for(|| async {
+                let v = self.get_volume(dev).await?.ok_or_else(|| {
+                    DriverError::NotFound(format!(
+                        "volume {dev} does not exist on array {}",
+                        self.settings.array
+                    ))
+                })?;
+                let policy = self.policy_of(&v);
+                let mut n = names.lock_names();
+                n.extend([
+                    Self::vol_lock(dev),
+                    Self::sg_lock(&ExportNames::child(&c.host, port_group, &policy)),
+                    Self::sg_lock(&names.no_slo_child),
+                    Self::sg_lock(&policy.default_storage_group()),
+                ]);
+                if let Some(h) = self.api.initiator(&c.initiator).await?.and_then(|i| i.host) {
+                    n.push(Self::host_lock(&h));
+                }
+                Ok((n, v))
+            })
+            .await?;
+        let mut saga = Saga::new();
+        let r = self
+            .export_steps(op, &mut saga, &v, c, port_group, &names, targets)
             .await;
-        // re-read after taking the locks: a parallel export may have moved it
-        let v = self.get_volume(dev).await?.ok_or_else(|| {
-            DriverError::Invalid(format!(
-                "volume {dev} does not exist on array {}",
-                self.settings.array
-            ))
-        })?;
-        // already visible through this view?
-        if self.masking_view(&names.masking_view).await?.is_some()
-            && let Some(lun) = self.lun_in_view(&names.masking_view, dev).await?
+        drop(guards);
+        saga.finish(self, r).await
+    }
+
+    fn policy_of(&self, v: &super::VolumeInfo) -> Policy {
+        v.policy
+            .clone()
+            .unwrap_or_else(|| Policy::new(&self.settings.srp, None, None))
+    }
+
+    /// The initiator group for a connector: the host that holds exactly
+    /// its initiator, else ours (`None` when it must be made).
+    async fn host_for(&self, c: &Connector, names: &ExportNames) -> Result<Option<String>> {
+        if let Some(h) = self.api.initiator(&c.initiator).await?.and_then(|i| i.host) {
+            let host = self.api.host(&h).await?.ok_or_else(|| {
+                DriverError::Inconsistent(format!(
+                    "initiator {} names host {h}, which does not exist",
+                    c.initiator
+                ))
+            })?;
+            if !host.holds_exactly(&[&c.initiator]) {
+                return Err(DriverError::Conflict(format!(
+                    "initiator {} is in initiator group {h} together with other initiators ({}); this provider uses an initiator group only when it holds exactly the export's initiator. Remove the other initiators from {h} on the array, or export through that group with the tool that made it",
+                    c.initiator,
+                    host.initiator
+                        .iter()
+                        .filter(|i| !i.eq_ignore_ascii_case(&c.initiator))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            return Ok(Some(h));
+        }
+        if let Some(h) = self.api.host(&names.initiator_group).await? {
+            return Err(DriverError::Conflict(format!(
+                "initiator group {} already exists for other initiators ({}), so host {:?} cannot use it. Host names are shortened to their first label ({:?}), and another host with the same first label is exported already. Set `host` to a name whose first label is unique (for example {:?}); nothing was changed",
+                names.initiator_group,
+                h.initiator.join(", "),
+                c.host,
+                short_host_name(&c.host),
+                c.host.replacen('.', "-", 1)
+            )));
+        }
+        Ok(None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn export_steps(
+        &self,
+        op: &Op,
+        saga: &mut Saga,
+        v: &super::VolumeInfo,
+        c: &Connector,
+        port_group: &str,
+        names: &ExportNames,
+        targets: Vec<Target>,
+    ) -> Result<Export> {
+        let dev = v.device_id.as_str();
+        let policy = self.policy_of(v);
+        let policy_child = ExportNames::child(&c.host, port_group, &policy);
+        let existing_host = self.host_for(c, names).await?;
+        let ig = existing_host
+            .clone()
+            .unwrap_or_else(|| names.initiator_group.clone());
+        // a view named like ours must be wired like ours
+        let view = self.api.masking_view(&names.masking_view).await?;
+        if let Some(mv) = &view
+            && (mv.host.as_deref() != Some(ig.as_str())
+                || mv.port_group != port_group
+                || mv.storage_group != names.parent)
         {
-            let v = self.get_volume(dev).await?.unwrap_or(v);
+            return Err(DriverError::Conflict(format!(
+                "masking view {} exists but shows host {} through port group {} with storage group {}; this provider did not make it (it would show {ig} through {port_group} with {}). Remove or rename that view on the array, or use another host name",
+                names.masking_view,
+                mv.host
+                    .as_deref()
+                    .or(mv.host_group.as_deref())
+                    .unwrap_or("?"),
+                mv.port_group,
+                mv.storage_group,
+                names.parent
+            )));
+        }
+        let parent = self.api.storage_group(&names.parent).await?;
+        if let Some(p) = &parent
+            && (p.service_level().is_some()
+                || p.maskingview.iter().any(|m| *m != names.masking_view)
+                || p.child_storage_group
+                    .iter()
+                    .any(|ch| !ch.starts_with(&format!("OS-{}-", short_host_name(&c.host)))))
+        {
+            return Err(DriverError::Conflict(format!(
+                "storage group {} exists but is not this provider's masking-view parent for host {:?} (service level {:?}, views {:?}, children {:?}); nothing was changed",
+                names.parent, c.host, p.slo, p.maskingview, p.child_storage_group
+            )));
+        }
+        // already visible through our view?
+        if view.is_some()
+            && let Some(lun) = self.api.lun(&names.masking_view, dev).await?
+        {
             let child = v
                 .storage_groups
                 .iter()
@@ -290,51 +335,12 @@ impl Driver {
                 masking_view: names.masking_view.clone(),
                 storage_group: child,
                 parent_storage_group: names.parent.clone(),
-                initiator_group: self
-                    .host_of_initiator(&c.initiator)
-                    .await?
-                    .unwrap_or(names.initiator_group.clone()),
+                initiator_group: ig,
                 port_group: port_group.to_string(),
                 host_lun_id: lun,
                 targets,
             });
         }
-
-        // the initiator group: the host that holds the initiator, else ours
-        let mut created_ig = false;
-        let ig = match self.host_of_initiator(&c.initiator).await? {
-            Some(h) => h,
-            None => {
-                let existing: Option<Value> = self
-                    .client
-                    .get_opt(
-                        "read host",
-                        &self.spp(&format!("host/{}", names.initiator_group)),
-                    )
-                    .await?;
-                if let Some(h) = existing {
-                    return Err(DriverError::Invalid(format!(
-                        "initiator group {} exists for other initiators ({}); host names must be unique per initiator, or add {} to it on the array",
-                        names.initiator_group,
-                        h.get("initiator")
-                            .map(|i| i.to_string())
-                            .unwrap_or_default(),
-                        c.initiator
-                    )));
-                }
-                self.client
-                    .change(
-                        &format!("create initiator group {}", names.initiator_group),
-                        Method::POST,
-                        &self.spp("host"),
-                        json!({"hostId": names.initiator_group, "initiatorId": [c.initiator]}),
-                    )
-                    .await?;
-                created_ig = true;
-                names.initiator_group.clone()
-            }
-        };
-
         // where the volume goes: the policy child if it still has its
         // service level from its default group, else the no-SLO child
         let default_group = policy.default_storage_group();
@@ -352,337 +358,267 @@ impl Driver {
             None if in_default || v.policy_group.is_none() => policy_child.clone(),
             None => names.no_slo_child.clone(),
         };
+        if let Some(g) = self.api.storage_group(&child).await?
+            && (g.parent_storage_group.iter().any(|p| *p != names.parent)
+                || !g.maskingview.iter().all(|m| *m == names.masking_view))
+        {
+            return Err(DriverError::Conflict(format!(
+                "storage group {child} exists but belongs to another masking view ({:?}, parents {:?}); nothing was changed",
+                g.maskingview, g.parent_storage_group
+            )));
+        }
         let child_policy = if child == policy_child {
-            Some(&policy)
+            policy.clone()
         } else {
-            None
+            Policy::new(&policy.srp, None, None)
         };
 
-        let result = async {
-            self.ensure_group(&child, child_policy.or(Some(&Policy::new(&policy.srp, None, None)))).await?;
-            self.ensure_group(&names.parent, None).await?;
-            let parent = self.get_storage_group(&names.parent).await?.unwrap_or_default();
-            if !parent.child_storage_group.contains(&child) {
-                self.sg_change(&format!("nest {child} in {}", names.parent), &names.parent,
-                    json!({"expandStorageGroupParam": {"addExistingStorageGroupParam": {"storageGroupId": [child]}}})).await?;
-            }
-            if already.is_none() {
-                if child == policy_child && in_default {
-                    self.move_volume(dev, &default_group, &child).await?;
-                } else {
-                    self.add_to_group(dev, &child).await?;
-                }
-            }
-            if self.masking_view(&names.masking_view).await?.is_none() {
-                self.client
-                    .change(&format!("create masking view {}", names.masking_view), Method::POST, &self.spp("maskingview"), json!({
-                        "maskingViewId": names.masking_view,
-                        "portGroupSelection": {"useExistingPortGroupParam": {"portGroupId": port_group}},
-                        "hostOrHostGroupSelection": {"useExistingHostParam": {"hostId": ig}},
-                        "storageGroupSelection": {"useExistingStorageGroupParam": {"storageGroupId": names.parent}},
-                    }))
-                    .await?;
-            }
-            self.lun_in_view(&names.masking_view, dev)
-                .await?
-                .ok_or_else(|| DriverError::Invalid(format!("volume {dev} is not visible in {} after export", names.masking_view)))
+        op.check()?;
+        if existing_host.is_none() {
+            self.api
+                .create_host(&ig, &[&c.initiator])
+                .await
+                .map_err(|e| made_meanwhile(e, "initiator group", &ig))?;
+            saga.did(Undo::DeleteHost { host: ig.clone() });
         }
-        .await;
-        match result {
-            Ok(lun) => Ok(Export {
-                masking_view: names.masking_view.clone(),
-                storage_group: child,
-                parent_storage_group: names.parent.clone(),
-                initiator_group: ig,
-                port_group: port_group.to_string(),
-                host_lun_id: lun,
-                targets,
-            }),
-            Err(e) => {
-                tracing::warn!(device = dev, error = %e, "export failed; rolling back");
-                self.undo_export(
-                    dev,
-                    &names,
-                    &child,
-                    &policy,
-                    created_ig.then_some(ig.as_str()),
-                    already.is_none(),
-                )
-                .await;
-                Err(e)
-            }
+        op.check()?;
+        if self.ensure_group(&child, Some(&child_policy)).await? {
+            saga.did(Undo::DeleteGroup { sg: child.clone() });
         }
-    }
-
-    /// Best-effort rollback: the volume back in its default group, and
-    /// empty objects this export made removed.
-    async fn undo_export(
-        &self,
-        dev: &str,
-        names: &ExportNames,
-        child: &str,
-        policy: &Policy,
-        created_ig: Option<&str>,
-        placed_by_us: bool,
-    ) {
-        if placed_by_us
-            && let Ok(Some(v)) = self.get_volume(dev).await
-            && v.storage_groups.iter().any(|g| g == child)
-        {
-            let default = policy.default_storage_group();
-            if v.policy_group.as_deref() == Some(child) {
-                let _ = self.ensure_policy_group(policy).await;
-                let _ = self.move_volume(dev, child, &default).await;
+        op.check()?;
+        if self.ensure_group(&names.parent, None).await? {
+            saga.did(Undo::DeleteGroup {
+                sg: names.parent.clone(),
+            });
+        }
+        let parent = self
+            .api
+            .storage_group(&names.parent)
+            .await?
+            .unwrap_or_default();
+        if !parent.child_storage_group.contains(&child) {
+            op.check()?;
+            self.api.add_child(&names.parent, &child).await?;
+            saga.did(Undo::Unnest {
+                parent: names.parent.clone(),
+                child: child.clone(),
+            });
+        }
+        if already.is_none() {
+            op.check()?;
+            if child == policy_child && in_default {
+                self.move_volume(dev, &default_group, &child).await?;
+                saga.did(Undo::MoveBack {
+                    dev: dev.into(),
+                    from: child.clone(),
+                    to: default_group.clone(),
+                    policy: Some(policy.clone()),
+                });
             } else {
-                let _ = self
-                    .sg_change(
-                        "roll back export",
-                        child,
-                        json!({"removeVolumeParam": {"volumeId": [dev]}}),
-                    )
-                    .await;
+                self.api.add_volumes(&child, &[dev]).await?;
+                saga.did(Undo::RemoveFromGroup {
+                    dev: dev.into(),
+                    sg: child.clone(),
+                });
             }
         }
-        let _ = self
-            .cleanup_export_objects(names, child, created_ig.is_some())
-            .await;
+        if view.is_none() {
+            op.check()?;
+            self.api
+                .create_masking_view(&names.masking_view, &ig, port_group, &names.parent)
+                .await
+                .map_err(|e| made_meanwhile(e, "masking view", &names.masking_view))?;
+            saga.did(Undo::DeleteView {
+                mv: names.masking_view.clone(),
+            });
+        }
+        let lun = self
+            .api
+            .lun(&names.masking_view, dev)
+            .await?
+            .ok_or_else(|| {
+                DriverError::Inconsistent(format!(
+                    "volume {dev} is not visible in {} after export",
+                    names.masking_view
+                ))
+            })?;
+        Ok(Export {
+            masking_view: names.masking_view.clone(),
+            storage_group: child,
+            parent_storage_group: names.parent.clone(),
+            initiator_group: ig,
+            port_group: port_group.to_string(),
+            host_lun_id: lun,
+            targets,
+        })
     }
 
-    /// Removes an empty child, then an empty parent with its view, then the
-    /// initiator group when no view uses it (and it is ours).
+    /// Removes an empty child, then an empty parent with its view, then
+    /// our initiator group when no view uses it. Caller holds the locks of
+    /// `names` and of the child.
     pub(crate) async fn cleanup_export_objects(
         &self,
         names: &ExportNames,
         child: &str,
-        ig_is_ours: bool,
     ) -> Result<()> {
-        if let Some(g) = self.get_storage_group(child).await?
+        if let Some(g) = self.api.storage_group(child).await?
             && g.num_of_vols == 0
         {
             if g.parent_storage_group.contains(&names.parent) {
-                self.sg_change(&format!("unnest {child}"), &names.parent,
-                    json!({"removeStorageGroupParam": {"storageGroupId": [child], "force": "true"}})).await?;
+                self.api.remove_child(&names.parent, child).await?;
             }
-            self.client
-                .delete(
-                    &format!("delete storage group {child}"),
-                    &self.spp(&format!("storagegroup/{child}")),
-                    None,
-                )
-                .await
-                .or_else(not_found_ok)?;
+            not_found_ok(self.api.delete_storage_group(child).await)?;
         }
-        if let Some(p) = self.get_storage_group(&names.parent).await?
+        self.cleanup_parent(names).await
+    }
+
+    /// The view, parent and host of an export once no child is left.
+    async fn cleanup_parent(&self, names: &ExportNames) -> Result<()> {
+        if let Some(p) = self.api.storage_group(&names.parent).await?
             && p.child_storage_group.is_empty()
+            && p.num_of_vols == 0
         {
-            if self.masking_view(&names.masking_view).await?.is_some() {
-                self.client
-                    .delete(
-                        &format!("delete masking view {}", names.masking_view),
-                        &self.spp(&format!("maskingview/{}", names.masking_view)),
-                        None,
-                    )
-                    .await
-                    .or_else(not_found_ok)?;
+            if let Some(mv) = self.api.masking_view(&names.masking_view).await?
+                && mv.storage_group == names.parent
+            {
+                not_found_ok(self.api.delete_masking_view(&names.masking_view).await)?;
             }
-            self.client
-                .delete(
-                    &format!("delete storage group {}", names.parent),
-                    &self.spp(&format!("storagegroup/{}", names.parent)),
-                    None,
-                )
-                .await
-                .or_else(not_found_ok)?;
+            if self.api.masking_view(&names.masking_view).await?.is_none() {
+                not_found_ok(self.api.delete_storage_group(&names.parent).await)?;
+            }
         }
-        let ig: Option<Value> = self
-            .client
-            .get_opt(
-                "read host",
-                &self.spp(&format!("host/{}", names.initiator_group)),
-            )
-            .await?;
-        if let Some(h) = ig
-            && (ig_is_ours || names.initiator_group.starts_with(naming::MANAGED_PREFIX))
-            && h.get("num_of_masking_views")
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-                == 0
+        if let Some(h) = self.api.host(&names.initiator_group).await?
+            && h.num_of_masking_views == 0
+            && h.maskingview.is_empty()
         {
-            self.client
-                .delete(
-                    &format!("delete initiator group {}", names.initiator_group),
-                    &self.spp(&format!("host/{}", names.initiator_group)),
-                    None,
-                )
-                .await
-                .or_else(not_found_ok)?;
+            not_found_ok(self.api.delete_host(&names.initiator_group).await)?;
         }
         Ok(())
     }
 
     /// terminate_connection: only this host loses access. The volume goes
     /// back to its default group when it leaves the group that gave it its
-    /// service level; emptied export objects are removed.
+    /// service level; emptied export objects are removed. Resumable: run
+    /// again after a failure, it finishes the removal, even when the volume
+    /// has left the view already or is gone.
     pub async fn terminate_connection(
         &self,
+        op: &Op,
         dev: &str,
         host: &str,
         port_group: &str,
     ) -> Result<()> {
         let names = ExportNames::new(host, port_group);
-        let Some(v) = self.get_volume(dev).await? else {
-            // the volume is gone; still tidy up what it left
-            return self.cleanup_after(&names).await;
-        };
-        let children: Vec<String> = match self.get_storage_group(&names.parent).await? {
-            Some(p) => p.child_storage_group,
-            None => vec![],
-        };
-        let mut lock_names = children.clone();
-        lock_names.extend([
-            names.parent.clone(),
-            names.initiator_group.clone(),
-            dev.to_string(),
-        ]);
-        let _g = self.locks.lock_many(&lock_names).await;
-        for child in children.iter().filter(|c| v.storage_groups.contains(c)) {
-            if v.policy_group.as_deref() == Some(child.as_str()) {
-                let p = v
-                    .policy
-                    .clone()
-                    .unwrap_or_else(|| Policy::new(&self.settings.srp, None, None));
-                self.ensure_policy_group(&p).await?;
-                self.move_volume(dev, child, &p.default_storage_group())
-                    .await?;
-            } else {
-                self.sg_change(
-                    &format!("remove volume {dev} from {child}"),
-                    child,
-                    json!({"removeVolumeParam": {"volumeId": [dev]}}),
-                )
-                .await?;
-            }
-            self.cleanup_export_objects(&names, child, false).await?;
+        let (_guards, (v, children)) = self
+            .lock_for(|| async {
+                let v = self.get_volume(dev).await?;
+                let children = self
+                    .api
+                    .storage_group(&names.parent)
+                    .await?
+                    .map(|p| p.child_storage_group)
+                    .unwrap_or_default();
+                let mut n = names.lock_names();
+                n.push(Self::vol_lock(dev));
+                n.extend(children.iter().map(|c| Self::sg_lock(c)));
+                if let Some(v) = &v {
+                    n.push(Self::sg_lock(&self.policy_of(v).default_storage_group()));
+                }
+                Ok((n, (v, children)))
+            })
+            .await?;
+        if let Some(mv) = self.api.masking_view(&names.masking_view).await?
+            && mv.storage_group != names.parent
+        {
+            return Err(DriverError::Conflict(format!(
+                "masking view {} shows storage group {}, not {}; this provider did not make it and leaves it alone",
+                names.masking_view, mv.storage_group, names.parent
+            )));
         }
-        Ok(())
-    }
-
-    async fn cleanup_after(&self, names: &ExportNames) -> Result<()> {
-        if let Some(p) = self.get_storage_group(&names.parent).await? {
-            for c in p.child_storage_group {
-                self.cleanup_export_objects(names, &c, false).await?;
+        if let Some(v) = &v {
+            for child in children.iter().filter(|c| v.storage_groups.contains(c)) {
+                op.check()?;
+                if v.policy_group.as_deref() == Some(child.as_str()) {
+                    let p = self.policy_of(v);
+                    let default = p.default_storage_group();
+                    self.ensure_group(&default, Some(&p)).await?;
+                    self.move_volume(dev, child, &default).await?;
+                } else {
+                    self.api.remove_volumes(child, &[dev]).await?;
+                }
             }
         }
-        Ok(())
-    }
-
-    /// Retype of an exported volume: from `old_child` to the child group of
-    /// the new policy under the same parent, in one move, so the masking
-    /// view shows the volume at every step. Confirms by reading back.
-    pub(crate) async fn retype_exported(
-        &self,
-        dev: &str,
-        old_child: &str,
-        parent: &str,
-        to: &Policy,
-    ) -> Result<super::VolumeInfo> {
-        let (_, h, pg) = ExportNames::from_parent(parent).ok_or_else(|| {
-            DriverError::Invalid(format!(
-                "volume {dev} is exported through {parent}, which this provider did not make; retype it on the array, or remove the export first"
-            ))
-        })?;
-        let (h, pg) = (h.as_str(), pg.as_str());
-        let new_child = ExportNames::child(h, pg, to);
-        if new_child != old_child {
-            let _g = self
-                .locks
-                .lock_many(&[old_child.to_string(), new_child.clone(), parent.to_string()])
-                .await;
-            self.ensure_group(&new_child, Some(to)).await?;
-            let p = self.get_storage_group(parent).await?.unwrap_or_default();
-            if !p.child_storage_group.contains(&new_child) {
-                self.sg_change(&format!("nest {new_child} in {parent}"), parent,
-                    json!({"expandStorageGroupParam": {"addExistingStorageGroupParam": {"storageGroupId": [new_child]}}})).await?;
-            }
-            self.move_volume(dev, old_child, &new_child).await?;
-            if let Some(g) = self.get_storage_group(old_child).await?
-                && g.num_of_vols == 0
-            {
-                self.sg_change(&format!("unnest {old_child}"), parent,
-                    json!({"removeStorageGroupParam": {"storageGroupId": [old_child], "force": "true"}})).await?;
-                self.client
-                    .delete(
-                        &format!("delete storage group {old_child}"),
-                        &self.spp(&format!("storagegroup/{old_child}")),
-                        None,
-                    )
-                    .await
-                    .or_else(not_found_ok)?;
-            }
+        for child in &children {
+            op.check()?;
+            self.cleanup_export_objects(&names, child).await?;
         }
-        self.confirm_in_group(dev, &new_child).await
+        self.cleanup_parent(&names).await
     }
 
-    /// The child group of this host's export that holds `dev`.
-    pub async fn export_child(
+    /// Where an export stands on the array (for refresh).
+    pub async fn export_status(
         &self,
         dev: &str,
         host: &str,
         port_group: &str,
-    ) -> Result<Option<String>> {
+    ) -> Result<ExportStatus> {
         let names = ExportNames::new(host, port_group);
-        let Some(p) = self.get_storage_group(&names.parent).await? else {
-            return Ok(None);
-        };
-        let Some(v) = self.get_volume(dev).await? else {
-            return Ok(None);
-        };
-        Ok(p.child_storage_group
-            .into_iter()
-            .find(|c| v.storage_groups.contains(c)))
+        if let Some(lun) = self.api.lun(&names.masking_view, dev).await? {
+            let child = match (
+                self.api.storage_group(&names.parent).await?,
+                self.api.volume(dev).await?,
+            ) {
+                (Some(p), Some(v)) => p
+                    .child_storage_group
+                    .into_iter()
+                    .find(|c| v.storage_groups.contains(c)),
+                _ => None,
+            };
+            return Ok(ExportStatus::Visible { lun, child });
+        }
+        let view = self.api.masking_view(&names.masking_view).await?;
+        let parent = self.api.storage_group(&names.parent).await?;
+        let idle_host = self
+            .api
+            .host(&names.initiator_group)
+            .await?
+            .is_some_and(|h| h.num_of_masking_views == 0 && h.maskingview.is_empty());
+        // leftovers of this export (a removal that stopped part-way), or a
+        // view that lives on for other volumes while this one left it
+        Ok(if parent.is_some() || view.is_some() || idle_host {
+            ExportStatus::Broken
+        } else {
+            ExportStatus::Gone
+        })
     }
 
     /// Finds the export of `dev` to `host` (for import): port group and initiator.
     pub async fn find_export(&self, dev: &str, host: &str) -> Result<Option<(String, String)>> {
         let ig = format!("OS-{}-I-IG", short_host_name(host));
-        let list: Value = self
-            .client
-            .get(
-                "list masking views",
-                &self.spp("maskingview"),
-                &[("host_or_host_group_name", &ig)],
-            )
-            .await?;
-        for mv in list
-            .get("maskingViewId")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
-            let Some(mv) = mv.as_str() else { continue };
-            if self.lun_in_view(mv, dev).await?.is_some()
-                && let Some(view) = self.masking_view(mv).await?
+        for mv in self.api.masking_views_of_host(&ig).await? {
+            if self.api.lun(&mv, dev).await?.is_some()
+                && let Some(view) = self.api.masking_view(&mv).await?
             {
-                let pg = view["portGroupId"].as_str().unwrap_or_default().to_string();
-                let h: Value = self
-                    .client
-                    .get("read host", &self.spp(&format!("host/{ig}")), &[])
-                    .await?;
-                let ini = h["initiator"]
-                    .as_array()
-                    .and_then(|a| a.first())
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                return Ok(Some((pg, ini)));
+                let h = self.api.host(&ig).await?.unwrap_or_default();
+                let ini = h.initiator.first().cloned().unwrap_or_default();
+                return Ok(Some((view.port_group, ini)));
             }
         }
         Ok(None)
     }
 }
 
-fn not_found_ok(e: crate::unisphere::Error) -> std::result::Result<(), crate::unisphere::Error> {
-    if e.is_not_found() { Ok(()) } else { Err(e) }
+/// A 409 on a create: someone else made the object at the same moment.
+/// It is not ours, so the export stops (and undoes); the next run finds
+/// the object and checks it like any existing one.
+fn made_meanwhile(e: crate::unisphere::Error, what: &str, name: &str) -> DriverError {
+    if e.status() == Some(409) {
+        DriverError::Conflict(format!(
+            "{what} {name} was made by someone else at the same moment; nothing of this export was kept; run apply again"
+        ))
+    } else {
+        e.into()
+    }
 }
 
 /// The seed's `connection_info`: `{"driver_volume_type": "iscsi", "data": {...}}`.

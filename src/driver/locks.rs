@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OwnedMutexGuard;
 
+/// The guards of one lock set; dropping them releases the set.
+pub type Guards = Vec<OwnedMutexGuard<()>>;
+
 #[derive(Default)]
 pub struct Locks {
     table: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -16,12 +19,14 @@ impl Locks {
         t.entry(name.to_string()).or_default().clone()
     }
 
-    pub async fn lock(&self, name: &str) -> OwnedMutexGuard<()> {
+    async fn lock(&self, name: &str) -> OwnedMutexGuard<()> {
         self.entry(name).lock_owned().await
     }
 
-    /// Locks several names in sorted order (no deadlock between callers).
-    pub async fn lock_many(&self, names: &[String]) -> Vec<OwnedMutexGuard<()>> {
+    /// Locks a set of names in the one global order (sorted), so two
+    /// operations never wait on each other in a cycle. The only way to
+    /// lock: an operation takes one set and never a second while holding it.
+    pub async fn lock_many(&self, names: &[String]) -> Guards {
         let mut sorted: Vec<&String> = names.iter().collect();
         sorted.sort();
         sorted.dedup();

@@ -1,51 +1,38 @@
-//! The VMAX iSCSI driver's operations as plain async functions over the
-//! Unisphere client: naming, policies, storage groups, locks.
+//! The VMAX iSCSI driver's operations over the typed Unisphere API:
+//! naming, policies, storage groups, ownership, locks and sagas.
 //!
-//! Invariants: nothing here sees Terraform types; every change to a storage
-//! group happens under that group's lock, and state is re-read after the
-//! lock is taken; a failed create leaves nothing behind (or returns what it
-//! made); the volume identifier `OS-<name>` is the idempotency key.
+//! How an operation runs:
+//! 1. It computes its lock set from what it reads (default groups
+//!    included), takes it in one global order ([`locks::Locks::lock_many`]),
+//!    then reads the array again and starts over if the set it needs has
+//!    changed meanwhile ([`Driver::lock_for`]). It never takes a lock while
+//!    holding a set.
+//! 2. It checks ownership before any change: a create never adopts an
+//!    object that existed before it (see `ARCHITECTURE.md`, "Ownership").
+//! 3. Its changes are steps recorded in a [`saga::Saga`]; between steps it
+//!    checks its deadline and Terraform's stop ([`Op::check`]). On any
+//!    error it releases its locks and undoes what it did.
+//!
+//! Nothing here sees Terraform types or builds a path or a request body.
 
+pub mod error;
 pub mod export;
 pub mod locks;
 pub mod naming;
+pub mod saga;
 pub mod snapshot;
 pub mod stats;
 
-use crate::unisphere::{self, Client, Error as ApiError, StorageGroup, Volume, VolumeId};
+pub use crate::unisphere::Config as ConnectionConfig;
+use crate::unisphere::{self, Array, NewVolume, SloParam, StorageGroup};
+pub use error::{DriverError, Op, Result};
 pub use naming::Policy;
-use reqwest::Method;
-use serde_json::json;
+use saga::{Saga, Undo, not_found_ok};
+use std::future::Future;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// A driver failure a user can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum DriverError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    Api(#[from] ApiError),
-    #[error("{context}: {source}")]
-    Context { context: String, source: ApiError },
-}
-
-impl DriverError {
-    fn ctx(context: impl Into<String>) -> impl FnOnce(ApiError) -> DriverError {
-        let context = context.into();
-        move |source| DriverError::Context { context, source }
-    }
-    pub fn is_not_found(&self) -> bool {
-        match self {
-            DriverError::Api(e) | DriverError::Context { source: e, .. } => e.is_not_found(),
-            _ => false,
-        }
-    }
-}
-
-pub type Result<T> = std::result::Result<T, DriverError>;
-
-/// What the array says about one managed volume.
+/// What the array says about one volume.
 #[derive(Debug, Clone)]
 pub struct VolumeInfo {
     pub device_id: String,
@@ -63,6 +50,14 @@ pub struct VolumeInfo {
     /// The volume's service level comes from a child group of an export
     /// (nested in a masking-view parent), which `vmax_iscsi_export` owns.
     pub in_export_group: bool,
+    /// Groups read along the way, by name.
+    groups: Vec<StorageGroup>,
+}
+
+impl VolumeInfo {
+    fn group(&self, name: &str) -> Option<&StorageGroup> {
+        self.groups.iter().find(|g| g.id == name)
+    }
 }
 
 /// Driver settings from the provider block.
@@ -74,112 +69,119 @@ pub struct Settings {
 }
 
 pub struct Driver {
-    pub client: Client,
+    api: Array,
     pub settings: Settings,
     locks: locks::Locks,
     slos: OnceCell<Vec<String>>,
     workloads: OnceCell<Vec<String>>,
-    /// The array's microcode, learnt by `check_array`.
-    ucode: std::sync::OnceLock<String>,
+    /// The array's microcode, learnt when connecting.
+    ucode: String,
 }
 
+/// How long to keep looking for a volume whose create just succeeded
+/// (some Unisphere releases lag on lookups by identifier).
+const LOOKUP_LAG: Duration = Duration::from_secs(15);
+
 impl Driver {
-    pub fn new(client: Client, settings: Settings) -> Self {
-        Driver {
-            client,
+    /// Connects to Unisphere and checks that it manages the array.
+    pub async fn connect(cfg: ConnectionConfig, settings: Settings) -> Result<Driver> {
+        let client = unisphere::Client::connect(cfg).await?;
+        let api = Array::new(client, &settings.array);
+        let ids = api.list_arrays().await?;
+        if !ids.contains(&settings.array) {
+            return Err(DriverError::invalid(
+                "array",
+                format!(
+                    "array {} is not managed by the Unisphere at {}; it manages: {}",
+                    settings.array,
+                    api.client.endpoint(),
+                    if ids.is_empty() {
+                        "no arrays".to_string()
+                    } else {
+                        ids.join(", ")
+                    }
+                ),
+            ));
+        }
+        let info = api.info().await?;
+        Ok(Driver {
+            api,
             settings,
             locks: locks::Locks::default(),
             slos: OnceCell::new(),
             workloads: OnceCell::new(),
-            ucode: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// Whether the array's microcode refuses to grow a SnapVX source or
-    /// target (VMAX3 microcode 5977 does; PowerMax 5978 and later do not).
-    pub fn refuses_growing_snapvx(&self) -> bool {
-        self.ucode.get().is_some_and(|u| u.starts_with("5977"))
-    }
-
-    /// Refuses growing a volume in a SnapVX session where the array would.
-    pub async fn check_extend(&self, dev: &str) -> Result<()> {
-        if !self.refuses_growing_snapvx() {
-            return Ok(());
-        }
-        if let Some(v) = self.get_volume(dev).await?
-            && v.snapvx_source
-        {
-            return Err(DriverError::Invalid(format!(
-                "volume {dev} is a SnapVX snapshot source, and array {} (microcode {}) cannot expand a volume with snapshots; delete its vmax_snapshot resources first, or copy it to a larger volume with a source block",
-                self.settings.array,
-                self.ucode.get().map(String::as_str).unwrap_or("?")
-            )));
-        }
-        Ok(())
+            ucode: info.ucode,
+        })
     }
 
     pub fn array(&self) -> &str {
         &self.settings.array
     }
 
-    fn sp(&self, rest: &str) -> String {
-        self.client.path(&format!(
-            "sloprovisioning/symmetrix/{}/{rest}",
-            self.settings.array
+    /// How long one array job may take (the provider's `job_timeout`).
+    pub fn job_timeout(&self) -> Duration {
+        self.api.client.job_timeout()
+    }
+
+    /// Whether the array's microcode refuses to grow a SnapVX source or
+    /// target (VMAX3 microcode 5977 does; PowerMax 5978 and later do not).
+    pub fn refuses_growing_snapvx(&self) -> bool {
+        self.ucode.starts_with("5977")
+    }
+
+    // ---- locks ----------------------------------------------------------------
+
+    pub(crate) fn sg_lock(sg: &str) -> String {
+        format!("sg:{sg}")
+    }
+    pub(crate) fn vol_lock(dev: &str) -> String {
+        format!("vol:{dev}")
+    }
+    pub(crate) fn host_lock(h: &str) -> String {
+        format!("host:{h}")
+    }
+    pub(crate) fn mv_lock(mv: &str) -> String {
+        format!("mv:{mv}")
+    }
+    pub(crate) fn snap_lock(dev: &str) -> String {
+        format!("snap:{dev}")
+    }
+    pub(crate) fn ident_lock(identifier: &str) -> String {
+        format!("ident:{identifier}")
+    }
+
+    /// Takes the lock set that `plan` computes from the array, then runs
+    /// `plan` again under the locks: when the set it needs grew meanwhile
+    /// (a parallel operation changed the array), the locks are released
+    /// and it starts over. Returns the guards and what `plan` read under them.
+    pub(crate) async fn lock_for<T, F, Fut>(&self, mut plan: F) -> Result<(locks::Guards, T)>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(Vec<String>, T)>>,
+    {
+        let (mut names, _) = plan().await?;
+        for _ in 0..8 {
+            let guards = self.locks.lock_many(&names).await;
+            let (need, t) = plan().await?;
+            if need.iter().all(|n| names.contains(n)) {
+                return Ok((guards, t));
+            }
+            drop(guards);
+            names.extend(need);
+        }
+        Err(DriverError::Inconsistent(
+            "the array kept changing under this operation; try again".into(),
         ))
     }
 
-    /// Checks the array exists and is reachable.
-    pub async fn check_array(&self) -> Result<unisphere::SymmetrixInfo> {
-        let arrays: serde_json::Value = self
-            .client
-            .get("list arrays", &self.client.path("system/symmetrix"), &[])
-            .await?;
-        let ids: Vec<String> = arrays
-            .get("symmetrixId")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !ids.contains(&self.settings.array) {
-            return Err(DriverError::Invalid(format!(
-                "array {} is not managed by the Unisphere at {}; it manages: {}",
-                self.settings.array,
-                self.client.endpoint(),
-                if ids.is_empty() {
-                    "no arrays".to_string()
-                } else {
-                    ids.join(", ")
-                }
-            )));
-        }
-        let info: unisphere::SymmetrixInfo = self
-            .client
-            .get(
-                "read array",
-                &self
-                    .client
-                    .path(&format!("system/symmetrix/{}", self.settings.array)),
-                &[],
-            )
-            .await?;
-        let _ = self.ucode.set(info.ucode.clone());
-        Ok(info)
-    }
+    // ---- policies ---------------------------------------------------------------
 
     pub async fn service_levels(&self) -> Result<&Vec<String>> {
         self.slos
             .get_or_try_init(|| async {
-                let l: unisphere::SloList = self
-                    .client
-                    .get("list service levels", &self.sp("slo"), &[])
-                    .await?;
+                let l = self.api.service_levels().await?;
                 Ok::<_, DriverError>(
-                    l.slo_id
-                        .into_iter()
+                    l.into_iter()
                         .filter(|s| !s.eq_ignore_ascii_case("none"))
                         .collect(),
                 )
@@ -190,13 +192,9 @@ impl Driver {
     pub async fn workloads(&self) -> Result<&Vec<String>> {
         self.workloads
             .get_or_try_init(|| async {
-                let l: unisphere::WorkloadList = self
-                    .client
-                    .get("list workloads", &self.sp("workloadtype"), &[])
-                    .await?;
+                let l = self.api.workloads().await?;
                 Ok::<_, DriverError>(
-                    l.workload_id
-                        .into_iter()
+                    l.into_iter()
                         .filter(|s| !s.eq_ignore_ascii_case("none"))
                         .collect(),
                 )
@@ -209,30 +207,39 @@ impl Driver {
         if let Some(slo) = &p.slo {
             let slos = self.service_levels().await?;
             if !slos.iter().any(|s| s == slo) {
-                return Err(DriverError::Invalid(format!(
-                    "service level {slo:?} is not offered by array {}; valid values are: {}, or \"None\" for no service level",
-                    self.settings.array,
-                    slos.join(", ")
-                )));
+                return Err(DriverError::invalid(
+                    "service_level",
+                    format!(
+                        "service level {slo:?} is not offered by array {}; valid values are: {}, or \"None\" for no service level",
+                        self.settings.array,
+                        slos.join(", ")
+                    ),
+                ));
             }
         }
         if let Some(w) = &p.workload {
             if p.slo.is_none() {
-                return Err(DriverError::Invalid(format!(
-                    "workload {w:?} needs a service level; set service_level, or remove workload"
-                )));
+                return Err(DriverError::invalid(
+                    "workload",
+                    format!(
+                        "workload {w:?} needs a service level; set service_level, or remove workload"
+                    ),
+                ));
             }
             let ws = self.workloads().await?;
             if !ws.iter().any(|x| x == w) {
-                return Err(DriverError::Invalid(format!(
-                    "workload {w:?} is not offered by array {}; valid values are: {}",
-                    self.settings.array,
-                    if ws.is_empty() {
-                        "none (this array has no workload types; omit workload)".to_string()
-                    } else {
-                        ws.join(", ")
-                    }
-                )));
+                return Err(DriverError::invalid(
+                    "workload",
+                    format!(
+                        "workload {w:?} is not offered by array {}; valid values are: {}",
+                        self.settings.array,
+                        if ws.is_empty() {
+                            "none (this array has no workload types; omit workload)".to_string()
+                        } else {
+                            ws.join(", ")
+                        }
+                    ),
+                ));
             }
         }
         Ok(())
@@ -241,84 +248,72 @@ impl Driver {
     // ---- storage groups -----------------------------------------------------
 
     pub async fn get_storage_group(&self, sg: &str) -> Result<Option<StorageGroup>> {
-        Ok(self
-            .client
-            .get_opt(
-                "read storage group",
-                &self.sp(&format!("storagegroup/{sg}")),
-            )
-            .await?)
-    }
-
-    /// Creates the default group of a policy if it is missing. Caller holds the group's lock.
-    async fn ensure_policy_group(&self, p: &Policy) -> Result<String> {
-        let sg = p.default_storage_group();
-        self.ensure_group(&sg, Some(p)).await?;
-        Ok(sg)
+        Ok(self.api.storage_group(sg).await?)
     }
 
     /// Creates a storage group if it is missing: with the policy's SRP and
     /// service level, or (no policy) without either, as masking-view
-    /// parents are. Made meanwhile by someone else is fine.
-    pub(crate) async fn ensure_group(&self, sg: &str, p: Option<&Policy>) -> Result<()> {
-        if self.get_storage_group(sg).await?.is_some() {
-            return Ok(());
+    /// parents are. Returns whether this call made it (made meanwhile by
+    /// someone else, a 409, is not ours). Caller holds the group's lock.
+    pub(crate) async fn ensure_group(&self, sg: &str, p: Option<&Policy>) -> Result<bool> {
+        if self.api.storage_group(sg).await?.is_some() {
+            return Ok(false);
         }
-        let mut body = json!({"srpId": "None", "storageGroupId": sg, "emulation": "FBA", "create_empty_storage_group": "true"});
-        if let Some(p) = p {
-            body["srpId"] = json!(p.srp);
-            if let Some(slo) = &p.slo {
-                let mut param = json!({"sloId": slo, "workloadSelection": p.workload.as_deref().unwrap_or("None")});
-                if self.client.version_number() < 90 {
-                    param["num_of_vols"] = json!(0);
-                    param["volumeAttribute"] = json!({"volume_size": "0", "capacityUnit": "GB"});
-                } else {
-                    param["volumeAttributes"] =
-                        json!([{"num_of_vols": 0, "volume_size": "0", "capacityUnit": "GB"}]);
-                }
-                body["sloBasedStorageGroupParam"] = json!([param]);
-            }
-        }
-        match self
-            .client
-            .change(
-                &format!("create storage group {sg}"),
-                Method::POST,
-                &self.sp("storagegroup"),
-                body,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.status() == Some(409) => Ok(()),
+        let slo = p.and_then(|p| {
+            p.slo.as_ref().map(|slo| SloParam {
+                slo: slo.clone(),
+                workload: p.workload.clone(),
+            })
+        });
+        let srp = p.map(|p| p.srp.as_str()).unwrap_or("None");
+        let r = self.api.create_storage_group(sg, srp, slo.as_ref()).await;
+        match r {
+            Ok(()) => Ok(true),
+            Err(e) if e.status() == Some(409) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Adds existing volumes to a group. Caller holds the group's lock.
-    pub(crate) async fn add_to_group(&self, dev: &str, sg: &str) -> Result<()> {
-        let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": [dev]}}}});
-        self.client
-            .change(
-                &format!("add volume {dev} to {sg}"),
-                Method::PUT,
-                &self.sp(&format!("storagegroup/{sg}")),
-                body,
-            )
-            .await
-            .map_err(DriverError::ctx(format!(
-                "adding volume {dev} to storage group {sg}"
-            )))?;
+    /// Deletes a driver-named group when it is empty and in no view, no
+    /// parent and no child. Caller holds its lock.
+    pub(crate) async fn delete_group_if_unused(&self, sg: &str) -> Result<()> {
+        if !sg.starts_with(naming::MANAGED_PREFIX) {
+            return Ok(());
+        }
+        if let Some(g) = self.api.storage_group(sg).await?
+            && g.num_of_vols == 0
+            && g.maskingview.is_empty()
+            && g.child_storage_group.is_empty()
+            && g.parent_storage_group.is_empty()
+        {
+            not_found_ok(self.api.delete_storage_group(sg).await)?;
+            tracing::info!(storage_group = sg, "deleted empty storage group");
+        }
+        Ok(())
+    }
+
+    /// Moves a volume between groups: the array's move on 9.0 and later,
+    /// add-then-remove before. Caller holds both groups' locks.
+    pub(crate) async fn move_volume(&self, dev: &str, from: &str, to: &str) -> Result<()> {
+        if self.api.has_move() {
+            self.api.move_volumes(from, to, &[dev]).await?;
+        } else {
+            self.api.add_volumes(to, &[dev]).await?;
+            if let Err(e) = self.api.remove_volumes(from, &[dev]).await {
+                let _ = self.api.remove_volumes(to, &[dev]).await;
+                return Err(e.into());
+            }
+        }
         Ok(())
     }
 
     /// Reads a volume back and checks it sits in `group` (after a move).
     pub(crate) async fn confirm_in_group(&self, dev: &str, group: &str) -> Result<VolumeInfo> {
         let after = self.get_volume(dev).await?.ok_or_else(|| {
-            DriverError::Invalid(format!("volume {dev} vanished while being moved"))
+            DriverError::Inconsistent(format!("volume {dev} vanished while being moved"))
         })?;
         if !after.storage_groups.iter().any(|g| g == group) {
-            return Err(DriverError::Invalid(format!(
+            return Err(DriverError::Inconsistent(format!(
                 "volume {dev} was moved but is not in {group} afterwards (it is in {}); check the array",
                 after.storage_groups.join(", ")
             )));
@@ -326,63 +321,24 @@ impl Driver {
         Ok(after)
     }
 
-    /// Deletes a driver-made group when it is empty and in no view. Caller holds its lock.
-    async fn delete_group_if_empty(&self, sg: &str) -> Result<()> {
-        if !sg.starts_with(naming::MANAGED_PREFIX) {
-            return Ok(());
-        }
-        if let Some(g) = self.get_storage_group(sg).await?
-            && g.num_of_vols == 0
-            && g.maskingview.is_empty()
-            && g.child_storage_group.is_empty()
-            && g.parent_storage_group.is_empty()
-        {
-            match self
-                .client
-                .delete(
-                    &format!("delete empty storage group {sg}"),
-                    &self.sp(&format!("storagegroup/{sg}")),
-                    None,
-                )
-                .await
-            {
-                Ok(()) => tracing::info!(storage_group = sg, "deleted empty storage group"),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
-    }
-
     // ---- volumes ------------------------------------------------------------
 
     /// Device ids of volumes with this identifier.
     pub async fn find_by_identifier(&self, identifier: &str) -> Result<Vec<String>> {
-        let ids: Vec<VolumeId> = self
-            .client
-            .list_all(
-                "find volume by identifier",
-                &self.sp("volume"),
-                &[("volume_identifier", identifier)],
-            )
-            .await?;
-        Ok(ids.into_iter().map(|v| v.volume_id).collect())
+        Ok(self.api.volumes_by_identifier(identifier).await?)
     }
 
     pub async fn get_volume(&self, dev: &str) -> Result<Option<VolumeInfo>> {
-        let Some(v): Option<Volume> = self
-            .client
-            .get_opt("read volume", &self.sp(&format!("volume/{dev}")))
-            .await?
-        else {
+        let Some(v) = self.api.volume(dev).await? else {
             return Ok(None);
         };
         let mut policy = None;
         let mut policy_group = None;
         let mut views = Vec::new();
         let mut in_export_group = false;
+        let mut groups = Vec::new();
         for sg in &v.storage_groups {
-            if let Some(g) = self.get_storage_group(sg).await? {
+            if let Some(g) = self.api.storage_group(sg).await? {
                 views.extend(g.maskingview.iter().cloned());
                 if let Some(slo) = g.service_level() {
                     in_export_group = !g.parent_storage_group.is_empty();
@@ -393,6 +349,7 @@ impl Driver {
                     ));
                     policy_group = Some(g.id.clone());
                 }
+                groups.push(g);
             }
         }
         if policy.is_none() && !v.storage_groups.is_empty() {
@@ -400,7 +357,7 @@ impl Driver {
             policy_group = v
                 .storage_groups
                 .iter()
-                .find(|g| g.as_str() == "OS-no_SLO-SG")
+                .find(|g| g.as_str() == naming::NO_SLO_GROUP)
                 .cloned();
         }
         views.sort();
@@ -421,347 +378,476 @@ impl Driver {
             snapvx_target: v.snapvx_target,
             masking_views: views,
             in_export_group,
+            groups,
         }))
     }
 
+    /// The refusal for an identifier that is taken.
+    fn taken(identifier: &str, devs: &[String], array: &str) -> DriverError {
+        DriverError::Conflict(format!(
+            "a volume named {identifier} already exists on array {array} (device {}) and is not in this Terraform state. This provider never takes over a volume it did not create. If the volume is yours (an interrupted earlier apply is the usual cause), import it: terraform import vmax_volume.<name> {}; otherwise choose another name.",
+            devs.join(", "),
+            devs.first().map(String::as_str).unwrap_or("<device id>")
+        ))
+    }
+
     /// create_volume: a new `size_gb` volume named `OS-<name>` in the
-    /// policy's default group. A volume already carrying the identifier (a
-    /// retried apply) is adopted instead of making a second one.
-    pub async fn create_volume(&self, name: &str, size_gb: i64, p: &Policy) -> Result<VolumeInfo> {
+    /// policy's default group. Refused, before any change, when a volume
+    /// already carries the identifier.
+    pub async fn create_volume(
+        &self,
+        op: &Op,
+        name: &str,
+        size_gb: i64,
+        p: &Policy,
+    ) -> Result<VolumeInfo> {
+        let mut saga = Saga::new();
+        let r = self
+            .create_volume_step(op, &mut saga, name, size_gb, p)
+            .await;
+        saga.finish(self, r).await
+    }
+
+    /// The create as one step of a larger operation: the volume and a
+    /// group it had to make are recorded in `saga`.
+    pub(crate) async fn create_volume_step(
+        &self,
+        op: &Op,
+        saga: &mut Saga,
+        name: &str,
+        size_gb: i64,
+        p: &Policy,
+    ) -> Result<VolumeInfo> {
         if size_gb < 1 {
-            return Err(DriverError::Invalid(format!(
-                "size_gb must be at least 1, not {size_gb}"
-            )));
+            return Err(DriverError::invalid(
+                "size_gb",
+                format!("size_gb must be at least 1, not {size_gb}"),
+            ));
         }
         self.validate_policy(p).await?;
+        op.check()?;
         let identifier = naming::volume_identifier(name);
-        let existing = self.find_by_identifier(&identifier).await?;
-        match existing.as_slice() {
-            [one] => {
-                tracing::warn!(device = %one, identifier, "a volume with this identifier exists already; adopting it");
-                return self.get_volume(one).await?.ok_or_else(|| {
-                    DriverError::Invalid(format!("volume {one} vanished while being adopted"))
-                });
-            }
-            [] => {}
-            many => {
-                return Err(DriverError::Invalid(format!(
-                    "several volumes carry the identifier {identifier} ({}); rename or remove the extra ones, then import the right one",
-                    many.join(", ")
-                )));
-            }
-        }
         let sg = p.default_storage_group();
-        let _g = self.locks.lock(&sg).await;
-        self.ensure_policy_group(p).await?;
-        let ident =
-            json!({"identifier_name": identifier, "volumeIdentifierChoice": "identifier_name"});
-        let add = if self.client.version_number() < 90 {
-            json!({"num_of_vols": 1, "emulation": "FBA", "volumeIdentifier": ident,
-                   "volumeAttribute": {"volume_size": size_gb.to_string(), "capacityUnit": "GB"}})
-        } else {
-            json!({"emulation": "FBA", "create_new_volumes": false,
-                   "volumeAttributes": [{"num_of_vols": 1, "volume_size": size_gb.to_string(), "capacityUnit": "GB", "volumeIdentifier": ident}]})
-        };
-        let body = json!({"editStorageGroupActionParam": {"expandStorageGroupParam": {"addVolumeParam": add}}});
-        let op = format!("create volume {identifier} in {sg}");
-        let result = self
-            .client
-            .change(
-                &op,
-                Method::PUT,
-                &self.sp(&format!("storagegroup/{sg}")),
-                body,
-            )
+        let _g = self
+            .locks
+            .lock_many(&[Self::ident_lock(&identifier), Self::sg_lock(&sg)])
             .await;
-        let dev = match result {
+        // ownership: the identifier must be free, checked under its lock
+        let existing = self.find_by_identifier(&identifier).await?;
+        if !existing.is_empty() {
+            return Err(Self::taken(&identifier, &existing, self.array()));
+        }
+        if self.ensure_group(&sg, Some(p)).await? {
+            saga.did(Undo::DeleteGroup { sg: sg.clone() });
+        }
+        op.check()?;
+        let new = [NewVolume {
+            identifier: identifier.clone(),
+            size_gb,
+        }];
+        // From here a volume carrying the identifier is this operation's:
+        // it was absent under the lock and this call asked for it.
+        let dev = match self.api.create_volumes(&sg, &new).await {
             Ok(done) => match done.new_device_ids().as_slice() {
-                [d] => Some(d.clone()),
-                _ => None,
+                [d] => d.clone(),
+                _ => self.find_own_volume(&identifier).await?.ok_or_else(|| {
+                    DriverError::Inconsistent(format!(
+                        "the array reported success creating {identifier} but no volume carries that identifier; check the array"
+                    ))
+                })?,
             },
             Err(e) => {
-                // the change may have happened anyway (timeouts): reconcile by reading
-                if let Ok(found) = self.find_by_identifier(&identifier).await
-                    && let [d] = found.as_slice()
-                {
-                    tracing::warn!(device = %d, error = %e, "create reported an error but the volume exists; keeping it");
-                    Some(d.clone())
-                } else {
-                    let _ = self.delete_group_if_empty(&sg).await;
-                    return Err(DriverError::Context {
-                        context: format!("creating volume {identifier}"),
-                        source: e,
-                    });
+                // the change may have happened anyway (a lost answer): look
+                match self.find_own_volume(&identifier).await {
+                    Ok(Some(d)) => {
+                        tracing::warn!(device = %d, error = %e, "create reported an error but made the volume; keeping it");
+                        d
+                    }
+                    _ => {
+                        return Err(DriverError::Array(e));
+                    }
                 }
             }
         };
-        let dev = match dev {
-            Some(d) => d,
-            None => self.find_new_volume(&identifier).await?,
-        };
+        saga.did(Undo::DeleteVolume { dev: dev.clone() });
         drop(_g);
         self.get_volume(&dev).await?.ok_or_else(|| {
-            DriverError::Invalid(format!("volume {dev} was created but cannot be read back"))
+            DriverError::Inconsistent(format!("volume {dev} was created but cannot be read back"))
         })
     }
 
-    /// Finds a just-created volume by identifier, allowing for read-after-write lag.
-    async fn find_new_volume(&self, identifier: &str) -> Result<String> {
-        for attempt in 0..8u32 {
-            let found = self.find_by_identifier(identifier).await?;
-            match found.as_slice() {
-                [d] => return Ok(d.clone()),
-                [] => tokio::time::sleep(Duration::from_millis(100 << attempt.min(4))).await,
-                many => {
-                    return Err(DriverError::Invalid(format!(
-                        "several volumes carry the identifier {identifier} ({})",
+    /// Finds the volume this operation just made, allowing for the array's
+    /// read-after-write lag. Several volumes with the identifier mean
+    /// another client made one at the same moment: which is ours cannot be
+    /// told, so that is an error.
+    async fn find_own_volume(&self, identifier: &str) -> Result<Option<String>> {
+        let deadline = tokio::time::Instant::now() + LOOKUP_LAG;
+        let pace = unisphere::poll::Pace::new(Duration::from_millis(50), Duration::from_secs(2));
+        unisphere::poll::poll(pace, deadline, || async {
+                let found = self.find_by_identifier(identifier).await?;
+                match found.as_slice() {
+                    [d] => Ok(unisphere::poll::Step::Done(d.clone())),
+                    [] => Ok(unisphere::poll::Step::Wait(None)),
+                    many => Err(DriverError::Conflict(format!(
+                        "several volumes now carry the identifier {identifier} ({}): another client created one at the same time; remove the extra one on the array, then import the right one",
                         many.join(", ")
-                    )));
+                    ))),
                 }
-            }
+        })
+        .await
+    }
+
+    /// Refuses growing a volume in a SnapVX session where the array would.
+    pub async fn check_extend(&self, dev: &str) -> Result<()> {
+        if !self.refuses_growing_snapvx() {
+            return Ok(());
         }
-        Err(DriverError::Invalid(format!(
-            "the array reported success creating {identifier} but no volume carries that identifier; check the array"
-        )))
+        if let Some(v) = self.get_volume(dev).await?
+            && v.snapvx_source
+        {
+            return Err(DriverError::invalid(
+                "size_gb",
+                format!(
+                    "volume {dev} is a SnapVX snapshot source, and array {} (microcode {}) cannot expand a volume with snapshots; delete its vmax_snapshot resources first, or copy it to a larger volume with a source block",
+                    self.settings.array, self.ucode
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// extend_volume: grow only.
-    pub async fn extend_volume(&self, dev: &str, new_gb: i64) -> Result<()> {
+    pub async fn extend_volume(&self, op: &Op, dev: &str, new_gb: i64) -> Result<()> {
         let v = self
             .get_volume(dev)
             .await?
-            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} does not exist")))?;
+            .ok_or_else(|| DriverError::NotFound(format!("volume {dev} does not exist")))?;
         if (new_gb as f64) < v.size_gb {
-            return Err(DriverError::Invalid(format!(
-                "Your original size: {} GB is greater than: {new_gb} GB. Only Extend is supported",
-                v.size_gb
-            )));
+            return Err(DriverError::invalid(
+                "size_gb",
+                format!(
+                    "Your original size: {} GB is greater than: {new_gb} GB. Only Extend is supported",
+                    v.size_gb
+                ),
+            ));
         }
         if (new_gb as f64) == v.size_gb {
             return Ok(());
         }
         if v.snapvx_target || v.snapvx_source {
             // live links and temporary clone snapshots go first, as the seed's sync check does
-            self.break_links(dev, self.client.job_timeout(), false)
-                .await?;
+            self.break_links(op, dev, false).await?;
         }
-        let body = json!({"editVolumeActionParam": {"expandVolumeParam": {"volumeAttribute": {"volume_size": new_gb.to_string(), "capacityUnit": "GB"}}}});
-        self.client
-            .change(
-                &format!("extend volume {dev} to {new_gb} GB"),
-                Method::PUT,
-                &self.sp(&format!("volume/{dev}")),
-                body,
-            )
-            .await?;
+        op.check()?;
+        let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
+        self.api.expand_volume(dev, new_gb).await?;
         Ok(())
     }
 
-    /// Sets a volume's identifier (`None` clears it).
-    pub async fn rename_volume(&self, dev: &str, identifier: &str) -> Result<()> {
-        let body = json!({"editVolumeActionParam": {"modifyVolumeIdentifierParam": {"volumeIdentifier": {"identifier_name": identifier, "volumeIdentifierChoice": "identifier_name"}}}});
-        self.client
-            .change(
-                &format!("rename volume {dev} to {identifier}"),
-                Method::PUT,
-                &self.sp(&format!("volume/{dev}")),
-                body,
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Moves volumes between groups: the array's move on 9.0 and later,
-    /// add-then-remove before. Caller holds both groups' locks.
-    async fn move_volume(&self, dev: &str, from: &str, to: &str) -> Result<()> {
-        let op = format!("move volume {dev} from {from} to {to}");
-        if self.client.version_number() >= 90 {
-            let body = json!({"editStorageGroupActionParam": {"moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": to, "force": "true"}}});
-            self.client
-                .change(
-                    &op,
-                    Method::PUT,
-                    &self.sp(&format!("storagegroup/{from}")),
-                    body,
-                )
-                .await?;
-        } else {
-            self.remove_from_group(dev, from).await?;
-            if let Err(e) = self.add_to_group(dev, to).await {
-                // put it back where it was
-                let _ = self.add_to_group(dev, from).await;
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    async fn remove_from_group(&self, dev: &str, sg: &str) -> Result<()> {
-        let body =
-            json!({"editStorageGroupActionParam": {"removeVolumeParam": {"volumeId": [dev]}}});
-        self.client
-            .change(
-                &format!("remove volume {dev} from {sg}"),
-                Method::PUT,
-                &self.sp(&format!("storagegroup/{sg}")),
-                body,
-            )
-            .await
-            .map_err(DriverError::ctx(format!(
-                "removing volume {dev} from storage group {sg}"
-            )))?;
-        Ok(())
-    }
-
-    /// retype: moves an unattached volume to the default group of `to`
-    /// (same SRP), creating it if needed and deleting an emptied old one.
-    /// Confirms by reading the volume's groups back.
-    pub async fn retype(&self, dev: &str, to: &Policy) -> Result<VolumeInfo> {
-        self.validate_policy(to).await?;
-        let v = self
-            .get_volume(dev)
+    /// Renames a volume to `OS-<name>`; refused, before any change, when
+    /// another volume carries that identifier.
+    pub async fn rename_volume(&self, op: &Op, dev: &str, identifier: &str) -> Result<()> {
+        let _g = self
+            .locks
+            .lock_many(&[Self::ident_lock(identifier), Self::vol_lock(dev)])
+            .await;
+        op.check()?;
+        let others: Vec<String> = self
+            .find_by_identifier(identifier)
             .await?
-            .ok_or_else(|| DriverError::Invalid(format!("volume {dev} does not exist")))?;
-        // an exported volume keeps its service level from its host's child
-        // group: move it between that host's child groups, never leaving the view
-        if let Some(pg) = &v.policy_group
-            && let Some(g) = self.get_storage_group(pg).await?
-            && let Some(parent) = g.parent_storage_group.first()
-        {
-            let after = self.retype_exported(dev, pg, parent, to).await?;
-            // the old policy's default group is left empty for good: remove it
+            .into_iter()
+            .filter(|d| d != dev)
+            .collect();
+        if !others.is_empty() {
+            return Err(DriverError::Conflict(format!(
+                "cannot rename volume {dev} to {identifier}: volume {} on array {} already carries that identifier; choose another name",
+                others.join(", "),
+                self.array()
+            )));
+        }
+        self.api.rename_volume(dev, identifier).await?;
+        Ok(())
+    }
+
+    /// unmanage: leaves the volume and drops the managed prefix.
+    pub async fn unmanage_volume(&self, op: &Op, dev: &str, bare: &str) -> Result<()> {
+        let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
+        op.check()?;
+        if self.api.volume(dev).await?.is_some() {
+            self.api.rename_volume(dev, bare).await?;
+        }
+        Ok(())
+    }
+
+    /// retype: moves a volume to the default group of `to` (same SRP), or,
+    /// when exported, to the host's child group of `to` under the same
+    /// parent, so the view shows it at every step. Confirms by reading back.
+    pub async fn retype(&self, op: &Op, dev: &str, to: &Policy) -> Result<VolumeInfo> {
+        self.validate_policy(to).await?;
+        let target_default = to.default_storage_group();
+        let (guards, (v, plan)) = self
+            .lock_for(|| async {
+                let v = self
+                    .get_volume(dev)
+                    .await?
+                    .ok_or_else(|| DriverError::NotFound(format!("volume {dev} does not exist")))?;
+                let plan = self.retype_plan(dev, &v, to)?;
+                let mut names = vec![Self::vol_lock(dev), Self::sg_lock(&target_default)];
+                names.extend(v.storage_groups.iter().map(|g| Self::sg_lock(g)));
+                if let Some(old) = &v.policy {
+                    names.push(Self::sg_lock(&old.default_storage_group()));
+                }
+                if let RetypePlan::Exported {
+                    parent, new_child, ..
+                } = &plan
+                {
+                    names.push(Self::sg_lock(parent));
+                    names.push(Self::sg_lock(new_child));
+                }
+                Ok((names, (v, plan)))
+            })
+            .await?;
+        let mut saga = Saga::new();
+        let r = async {
+            op.check()?;
+            let target = match &plan {
+                RetypePlan::Exported {
+                    parent,
+                    old_child,
+                    new_child,
+                } => {
+                    if old_child != new_child {
+                        if self.ensure_group(new_child, Some(to)).await? {
+                            saga.did(Undo::DeleteGroup {
+                                sg: new_child.clone(),
+                            });
+                        }
+                        let p = self.api.storage_group(parent).await?.unwrap_or_default();
+                        if !p.child_storage_group.contains(new_child) {
+                            self.api.add_child(parent, new_child).await?;
+                            saga.did(Undo::Unnest {
+                                parent: parent.clone(),
+                                child: new_child.clone(),
+                            });
+                        }
+                        op.check()?;
+                        self.move_volume(dev, old_child, new_child).await?;
+                        saga.did(Undo::MoveBack {
+                            dev: dev.into(),
+                            from: new_child.clone(),
+                            to: old_child.clone(),
+                            policy: v.policy.clone(),
+                        });
+                        if let Some(g) = self.api.storage_group(old_child).await?
+                            && g.num_of_vols == 0
+                        {
+                            self.api.remove_child(parent, old_child).await?;
+                            not_found_ok(self.api.delete_storage_group(old_child).await)?;
+                        }
+                    }
+                    new_child.clone()
+                }
+                RetypePlan::Detached { from } => {
+                    if self.ensure_group(&target_default, Some(to)).await? {
+                        saga.did(Undo::DeleteGroup {
+                            sg: target_default.clone(),
+                        });
+                    }
+                    op.check()?;
+                    match from {
+                        _ if v.storage_groups.contains(&target_default) => {}
+                        Some(src) => {
+                            self.move_volume(dev, src, &target_default).await?;
+                            saga.did(Undo::MoveBack {
+                                dev: dev.into(),
+                                from: target_default.clone(),
+                                to: src.clone(),
+                                policy: v.policy.clone(),
+                            });
+                        }
+                        None => {
+                            self.api.add_volumes(&target_default, &[dev]).await?;
+                            saga.did(Undo::RemoveFromGroup {
+                                dev: dev.into(),
+                                sg: target_default.clone(),
+                            });
+                        }
+                    }
+                    // a volume also sitting in other driver-made default groups leaves them
+                    for g in &v.storage_groups {
+                        if Some(g) != from.as_ref()
+                            && *g != target_default
+                            && naming::is_default_group(g)
+                        {
+                            self.api.remove_volumes(g, &[dev]).await?;
+                        }
+                    }
+                    for g in &v.storage_groups {
+                        if *g != target_default && naming::is_default_group(g) {
+                            self.delete_group_if_unused(g).await?;
+                        }
+                    }
+                    target_default.clone()
+                }
+            };
+            // the old policy's default group may be left empty for good
             if let Some(old) = &v.policy
                 && old != to
             {
-                let old_default = old.default_storage_group();
-                let _g = self.locks.lock(&old_default).await;
-                self.delete_group_if_empty(&old_default).await?;
+                self.delete_group_if_unused(&old.default_storage_group())
+                    .await?;
             }
-            return Ok(after);
+            self.confirm_in_group(dev, &target).await
         }
-        let target = to.default_storage_group();
-        let from: Vec<String> = v
-            .storage_groups
-            .iter()
-            .filter(|g| **g != target)
-            .cloned()
-            .collect();
-        let mut names: Vec<String> = from.clone();
-        names.push(target.clone());
-        let _guards = self.locks.lock_many(&names).await;
-        self.ensure_policy_group(to).await?;
-        match (v.policy_group.as_ref(), v.storage_groups.contains(&target)) {
-            (_, true) => {}
-            (Some(src), false) => self.move_volume(dev, src, &target).await?,
-            (None, false) => self.add_to_group(dev, &target).await?,
+        .await;
+        drop(guards);
+        saga.finish(self, r).await
+    }
+
+    fn retype_plan(&self, dev: &str, v: &VolumeInfo, to: &Policy) -> Result<RetypePlan> {
+        if let Some(pg) = &v.policy_group
+            && let Some(g) = v.group(pg)
+            && let Some(parent) = g.parent_storage_group.first()
+        {
+            let (_, h, port_group) = export::ExportNames::from_parent(parent).ok_or_else(|| {
+                DriverError::Conflict(format!(
+                    "volume {dev} is exported through {parent}, which this provider did not make; retype it on the array, or remove that export first"
+                ))
+            })?;
+            return Ok(RetypePlan::Exported {
+                parent: parent.clone(),
+                old_child: pg.clone(),
+                new_child: export::ExportNames::child(&h, &port_group, to),
+            });
         }
-        // a volume also sitting in other driver-made default groups leaves them
-        for g in from {
-            if Some(&g) != v.policy_group.as_ref()
-                && g.starts_with("OS-")
-                && g.ends_with("-SG")
-                && !g.contains("-I-")
-            {
-                let _ = self.remove_from_group(dev, &g).await;
-            }
-            self.delete_group_if_empty(&g).await?;
-        }
-        self.confirm_in_group(dev, &target).await
+        Ok(RetypePlan::Detached {
+            from: v.policy_group.clone(),
+        })
     }
 
     /// Puts a volume into its policy's default group (manage / recovery).
-    pub async fn place_in_default_group(&self, dev: &str, p: &Policy) -> Result<()> {
-        self.retype(dev, p).await.map(|_| ())
+    pub async fn place_in_default_group(&self, op: &Op, dev: &str, p: &Policy) -> Result<()> {
+        self.retype(op, dev, p).await.map(|_| ())
     }
 
-    /// delete_volume: removes the volume from its groups (deleting emptied
-    /// driver-made groups), deallocates and deletes. Gone already = success.
-    pub async fn delete_volume(&self, dev: &str) -> Result<()> {
+    /// delete_volume: removes the volume from its groups (with this
+    /// provider's export objects it was the last user of, and emptied
+    /// driver-made groups), deallocates and deletes. Refused, before any
+    /// change, when a view this provider did not make shows the volume or
+    /// when it has user snapshots. Gone already = success.
+    pub async fn delete_volume(&self, op: &Op, dev: &str) -> Result<()> {
         let Some(v) = self.get_volume(dev).await? else {
             return Ok(());
         };
-        // export groups this provider named are cleaned up as terminate
-        // would: an emptied child takes its parent, view and unused host
-        // with it. A view made by someone else is left to them.
-        let mut export_children = Vec::new();
-        let mut foreign = Vec::new();
-        let mut lock_names = v.storage_groups.clone();
-        for sg in &v.storage_groups {
-            let Some(g) = self.get_storage_group(sg).await? else {
-                continue;
-            };
-            if let Some(parent) = g.parent_storage_group.first() {
-                match export::ExportNames::from_parent(parent) {
-                    Some((names, ..)) => {
-                        lock_names.extend([names.parent.clone(), names.initiator_group.clone()]);
-                        export_children.push((sg.clone(), names));
+        self.check_deletable(&v)?;
+        if v.snapvx_source || v.snapvx_target {
+            self.break_links(op, dev, true).await?;
+        }
+        op.check()?;
+        let (guards, (v, children)) = self
+            .lock_for(|| async {
+                let Some(v) = self.get_volume(dev).await? else {
+                    return Ok((vec![], (None, vec![])));
+                };
+                let mut names = vec![Self::vol_lock(dev)];
+                let mut children = Vec::new();
+                for g in &v.groups {
+                    names.push(Self::sg_lock(&g.id));
+                    if let Some(parent) = g.parent_storage_group.first()
+                        && let Some((n, ..)) = export::ExportNames::from_parent(parent)
+                    {
+                        names.extend(n.lock_names());
+                        children.push((g.id.clone(), n));
                     }
-                    None => foreign.extend(g.maskingview.iter().cloned()),
                 }
-            } else {
-                foreign.extend(g.maskingview.iter().cloned());
+                if let Some(p) = &v.policy {
+                    names.push(Self::sg_lock(&p.default_storage_group()));
+                }
+                Ok((names, (Some(v), children)))
+            })
+            .await?;
+        let Some(v) = v else { return Ok(()) };
+        self.check_deletable(&v)?;
+        // where the volume goes back if it cannot be deleted
+        let mut put_back: Option<Policy> = None;
+        let r = async {
+            for sg in &v.storage_groups {
+                op.check()?;
+                self.api.remove_volumes(sg, &[dev]).await?;
+                if Some(sg) == v.policy_group.as_ref() {
+                    put_back = v.policy.clone();
+                }
+                match children.iter().find(|(c, _)| c == sg) {
+                    Some((child, names)) => self.cleanup_export_objects(names, child).await?,
+                    None => self.delete_group_if_unused(sg).await?,
+                }
+            }
+            op.check()?;
+            self.api.free_volume(dev).await?;
+            if let Err(e) = self.api.delete_volume(dev).await
+                && !e.is_not_found()
+            {
+                return Err(e.into());
+            }
+            // an export may have emptied the policy's default group earlier
+            if let Some(p) = &v.policy {
+                self.delete_group_if_unused(&p.default_storage_group())
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
+        drop(guards);
+        if r.is_err()
+            && let Some(p) = put_back
+        {
+            // not left ungrouped: back into its default group
+            let sg = p.default_storage_group();
+            let _g = self
+                .locks
+                .lock_many(&[Self::vol_lock(dev), Self::sg_lock(&sg)])
+                .await;
+            if let Ok(Some(now)) = self.api.volume(dev).await
+                && now.storage_groups.is_empty()
+                && self.ensure_group(&sg, Some(&p)).await.is_ok()
+            {
+                let _ = self.api.add_volumes(&sg, &[dev]).await;
+            }
+        }
+        r
+    }
+
+    /// Refuses deleting a volume that a view of someone else's shows.
+    fn check_deletable(&self, v: &VolumeInfo) -> Result<()> {
+        let mut foreign = Vec::new();
+        for g in &v.groups {
+            match g.parent_storage_group.first() {
+                Some(parent) if export::ExportNames::from_parent(parent).is_some() => {}
+                Some(parent) => {
+                    foreign.push(format!("{} (through {parent})", g.id));
+                }
+                None => foreign.extend(g.maskingview.iter().cloned()),
             }
         }
         if !foreign.is_empty() {
-            return Err(DriverError::Invalid(format!(
-                "volume {dev} is visible through masking view {}, which this provider did not make; remove it from that view first",
+            return Err(DriverError::Conflict(format!(
+                "volume {} is visible through masking view {}, which this provider did not make; remove it from that view first",
+                v.device_id,
                 foreign.join(", ")
             )));
         }
-        if v.snapvx_source || v.snapvx_target {
-            self.break_links(dev, self.client.job_timeout(), true)
-                .await?;
-        }
-        let _guards = self.locks.lock_many(&lock_names).await;
-        for sg in &v.storage_groups {
-            self.remove_from_group(dev, sg).await?;
-            match export_children.iter().find(|(c, _)| c == sg) {
-                Some((child, names)) => self.cleanup_export_objects(names, child, false).await?,
-                None => self.delete_group_if_empty(sg).await?,
-            }
-        }
-        let free = json!({"editVolumeActionParam": {"freeVolumeParam": {"free_volume": "true"}}});
-        let result = async {
-            self.client
-                .change(
-                    &format!("deallocate volume {dev}"),
-                    Method::PUT,
-                    &self.sp(&format!("volume/{dev}")),
-                    free,
-                )
-                .await?;
-            self.client
-                .delete(
-                    &format!("delete volume {dev}"),
-                    &self.sp(&format!("volume/{dev}")),
-                    None,
-                )
-                .await
-        }
-        .await;
-        match result {
-            Ok(()) | Err(ApiError::Api { status: 404, .. }) => {
-                // an export may have emptied the policy's default group earlier
-                if let Some(p) = &v.policy {
-                    let g = p.default_storage_group();
-                    if !v.storage_groups.contains(&g) {
-                        let _l = self.locks.lock(&g).await;
-                        self.delete_group_if_empty(&g).await?;
-                    }
-                }
-                Ok(())
-            }
-            Err(e) => {
-                // put it back in its default group so it is not left ungrouped
-                if let Some(p) = &v.policy {
-                    drop(_guards);
-                    let _ = self.place_in_default_group(dev, p).await;
-                }
-                Err(DriverError::Context {
-                    context: format!("deleting volume {dev}"),
-                    source: e,
-                })
-            }
-        }
+        Ok(())
     }
+}
+
+/// How a retype moves a volume.
+enum RetypePlan {
+    Detached {
+        from: Option<String>,
+    },
+    Exported {
+        parent: String,
+        old_child: String,
+        new_child: String,
+    },
 }

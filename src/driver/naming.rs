@@ -6,6 +6,15 @@ use md5::{Digest, Md5};
 /// Prefix that marks a volume as managed.
 pub const MANAGED_PREFIX: &str = "OS-";
 
+/// The default group of volumes without a service level.
+pub const NO_SLO_GROUP: &str = "OS-no_SLO-SG";
+
+/// Whether a group name is one of this provider's per-policy default groups
+/// (`OS-...-SG`, not an export's `OS-<host>-I-<pg>-SG` parent).
+pub fn is_default_group(sg: &str) -> bool {
+    sg.starts_with(MANAGED_PREFIX) && sg.ends_with("-SG") && !sg.contains("-I-")
+}
+
 /// A storage policy: SRP, service level and workload (`None` = none).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Policy {
@@ -30,7 +39,7 @@ impl Policy {
     /// `OS-<srp>-<slo>-<workload>-SG`, `OS-<srp>-<slo>-SG`, or `OS-no_SLO-SG`.
     pub fn default_storage_group(&self) -> String {
         match (&self.slo, &self.workload) {
-            (None, _) => "OS-no_SLO-SG".to_string(),
+            (None, _) => NO_SLO_GROUP.to_string(),
             (Some(s), None) => format!("OS-{}-{s}-SG", self.srp),
             (Some(s), Some(w)) => format!("OS-{}-{s}-{w}-SG", self.srp),
         }

@@ -1,13 +1,18 @@
 //! SnapVX: create_snapshot, delete_snapshot, create_volume_from_snapshot,
 //! create_cloned_volume, and the link clean-up before delete.
 //!
-//! Invariant: a failed clone or volume-from-snapshot leaves nothing behind:
-//! links are undone, the target deleted, the temporary snapshot terminated.
+//! Invariants: a failed, timed-out or stopped clone or volume-from-snapshot
+//! leaves nothing behind (its saga unlinks, deletes the target and
+//! terminates the temporary snapshot); a snapshot resource owns exactly
+//! the generation it made (found again by its timestamp), and a create
+//! refuses a name the volume already has.
 
 use super::naming::{Policy, truncate_middle};
-use super::{Driver, DriverError, Result, VolumeInfo};
-use reqwest::Method;
-use serde_json::{Value, json};
+use super::saga::{Saga, Undo};
+use super::{Driver, DriverError, Op, Result, VolumeInfo};
+use crate::unisphere::poll::{Pace, Step, poll};
+use crate::unisphere::{SnapshotSrc, VolumeSnapshots};
+use md5::{Digest, Md5};
 use std::time::Duration;
 
 /// One linked target of a snapshot generation.
@@ -53,7 +58,9 @@ pub fn check_snapshot_name(name: &str) -> std::result::Result<(), String> {
     }
 }
 
-/// `temp-<source device>-<clone name cut to 10>`, the seed's clone snapshot.
+/// `temp-<source device>-<clone name cut to 10>-<8 hex of its md5>`: the
+/// seed's clone snapshot name, plus a digest so that two clones whose
+/// names cut to the same 10 characters never share a temporary snapshot.
 pub fn temp_snapshot_name(source: &str, clone_name: &str) -> String {
     let safe: String = clone_name
         .chars()
@@ -65,7 +72,12 @@ pub fn temp_snapshot_name(source: &str, clone_name: &str) -> String {
             }
         })
         .collect();
-    format!("temp-{source}-{}", truncate_middle(&safe, 10))
+    let digest = hex::encode(Md5::digest(clone_name.as_bytes()));
+    format!(
+        "temp-{source}-{}-{}",
+        truncate_middle(&safe, 10),
+        &digest[..8]
+    )
 }
 
 /// Parses a snapshot id `<device>:<name>`.
@@ -76,280 +88,351 @@ pub fn parse_snapshot_id(id: &str) -> Option<(String, String)> {
 }
 
 impl Driver {
-    fn rp(&self, rest: &str) -> String {
-        self.client.private_path(&format!(
-            "replication/symmetrix/{}/{rest}",
-            self.settings.array
-        ))
+    async fn snapshots_of(&self, dev: &str) -> Result<Option<VolumeSnapshots>> {
+        Ok(self.api.volume_snapshots(dev).await?)
     }
 
-    async fn snapshots_of(&self, dev: &str) -> Result<Option<Value>> {
-        Ok(self
-            .client
-            .get_opt(
-                "read volume snapshots",
-                &self.rp(&format!("volume/{dev}/snapshot")),
-            )
-            .await?)
+    fn snap_info(dev: &str, name: &str, gens: &[&SnapshotSrc], g: &SnapshotSrc) -> SnapInfo {
+        SnapInfo {
+            source: dev.to_string(),
+            name: name.to_string(),
+            generation: g.generation,
+            generations: gens.len() as u32,
+            timestamp: g.timestamp.clone(),
+            state: g.state.clone(),
+            links: g
+                .linked
+                .iter()
+                .map(|l| LinkInfo {
+                    target: l.target.clone(),
+                    state: l.state.clone(),
+                    defined: l.defined,
+                    percent_copied: l.percent_copied.round() as u32,
+                })
+                .collect(),
+        }
     }
 
-    pub async fn get_snapshot(&self, dev: &str, name: &str) -> Result<Option<SnapInfo>> {
+    /// A snapshot of `dev`: the generation taken at `timestamp` when one is
+    /// given (the one a `vmax_snapshot` made), else the newest.
+    pub async fn get_snapshot_at(
+        &self,
+        dev: &str,
+        name: &str,
+        timestamp: Option<&str>,
+    ) -> Result<Option<SnapInfo>> {
         let Some(v) = self.snapshots_of(dev).await? else {
             return Ok(None);
         };
-        let gens: Vec<&Value> = v["snapshotSrcs"]
-            .as_array()
-            .map(|a| a.iter().filter(|s| s["snapshotName"] == name).collect())
-            .unwrap_or_default();
-        let Some(newest) = gens
-            .iter()
-            .min_by_key(|s| s["generation"].as_u64().unwrap_or(u64::MAX))
-        else {
-            return Ok(None);
+        let gens: Vec<&SnapshotSrc> = v.sources.iter().filter(|s| s.name == name).collect();
+        let pick = match timestamp.filter(|t| !t.is_empty()) {
+            Some(t) => gens.iter().find(|g| g.timestamp == t),
+            None => gens.iter().min_by_key(|g| g.generation),
         };
-        let links = newest["linkedDevices"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|l| LinkInfo {
-                        target: l["targetDevice"].as_str().unwrap_or_default().to_string(),
-                        state: l["state"].as_str().unwrap_or_default().to_string(),
-                        defined: l["defined"].as_bool().unwrap_or(false),
-                        percent_copied: l["percentageCopied"].as_u64().unwrap_or(0) as u32,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Some(SnapInfo {
-            source: dev.to_string(),
-            name: name.to_string(),
-            generation: newest["generation"].as_u64().unwrap_or(0) as u32,
-            generations: gens.len() as u32,
-            timestamp: newest["timestamp"].as_str().unwrap_or_default().to_string(),
-            state: newest["state"].as_str().unwrap_or_default().to_string(),
-            links,
-        }))
+        Ok(pick.map(|g| Self::snap_info(dev, name, &gens, g)))
     }
 
-    /// create_snapshot: a new SnapVX generation of `name` on `dev`.
-    pub async fn create_snapshot(&self, dev: &str, name: &str) -> Result<SnapInfo> {
-        check_snapshot_name(name).map_err(DriverError::Invalid)?;
-        if self.get_volume(dev).await?.is_none() {
-            return Err(DriverError::Invalid(format!(
-                "source volume {dev} does not exist on array {}",
-                self.settings.array
+    pub async fn get_snapshot(&self, dev: &str, name: &str) -> Result<Option<SnapInfo>> {
+        self.get_snapshot_at(dev, name, None).await
+    }
+
+    /// create_snapshot: a SnapVX snapshot `name` of `dev`; refused when the
+    /// volume already has a snapshot of that name.
+    pub async fn create_snapshot(&self, op: &Op, dev: &str, name: &str) -> Result<SnapInfo> {
+        check_snapshot_name(name).map_err(|m| DriverError::invalid("name", m))?;
+        let _g = self.locks.lock_many(&[Self::snap_lock(dev)]).await;
+        op.check()?;
+        if self.api.volume(dev).await?.is_none() {
+            return Err(DriverError::invalid(
+                "volume_id",
+                format!(
+                    "source volume {dev} does not exist on array {}",
+                    self.settings.array
+                ),
+            ));
+        }
+        if let Some(s) = self.get_snapshot(dev, name).await? {
+            return Err(DriverError::Conflict(format!(
+                "volume {dev} already has a SnapVX snapshot named {name} (taken {}), which is not in this Terraform state (another vmax_snapshot resource, or another tool, made it). This provider never takes over a snapshot it did not make: choose another name, or import it: terraform import vmax_snapshot.<name> {dev}:{name}",
+                s.timestamp
             )));
         }
-        self.client
-            .change(&format!("create snapshot {name} of {dev}"), Method::POST, &self.rp(&format!("snapshot/{name}")),
-                json!({"deviceNameListSource": [{"name": dev}], "bothSides": "false", "star": "false", "force": "false"}))
-            .await?;
+        self.api.create_snapshot(dev, name).await?;
         self.get_snapshot(dev, name).await?.ok_or_else(|| {
-            DriverError::Invalid(format!(
+            DriverError::Inconsistent(format!(
                 "snapshot {name} of {dev} was created but cannot be read back"
             ))
         })
     }
 
-    async fn link_action(
-        &self,
-        action: &str,
-        src: &str,
-        name: &str,
-        generation: u32,
-        target: &str,
-    ) -> Result<()> {
-        self.client
-            .change(&format!("{action} {target} to snapshot {name} of {src}"), Method::PUT, &self.rp(&format!("snapshot/{name}")), json!({
-                "deviceNameListSource": [{"name": src}], "deviceNameListTarget": [{"name": target}],
-                "action": action, "generation": generation, "copy": "true", "star": "false", "force": "false",
-                "exact": "false", "remote": "false", "symforce": "false", "nocopy": "false",
-            }))
-            .await?;
+    /// Waits until a link's copy is defined, within the operation's bounds.
+    pub async fn wait_for_copy(&self, op: &Op, src: &str, name: &str, target: &str) -> Result<()> {
+        let pace = Pace::new(Duration::from_millis(50), Duration::from_secs(3));
+        let done = poll(pace, op.deadline(), || async {
+            if op.is_cancelled() {
+                op.check()?;
+            }
+            let v = self.snapshots_of(src).await?.unwrap_or_default();
+            let link = v
+                .sources
+                .iter()
+                .filter(|s| s.name == name)
+                .flat_map(|s| s.linked.iter())
+                .find(|l| l.target == target);
+            Ok::<_, DriverError>(match link {
+                None => Step::Done(()),
+                Some(l) if l.defined => Step::Done(()),
+                Some(_) => Step::Wait(None),
+            })
+        })
+        .await?;
+        done.ok_or_else(|| op.timeout())
+    }
+
+    /// Unlinks `target` from whichever generation of `name` it is linked to.
+    pub(crate) async fn unlink_if_linked(&self, src: &str, name: &str, target: &str) -> Result<()> {
+        let Some(v) = self.snapshots_of(src).await? else {
+            return Ok(());
+        };
+        for g in v.sources.iter().filter(|s| s.name == name) {
+            if g.linked.iter().any(|l| l.target == target) {
+                self.api.unlink(src, name, g.generation, target).await?;
+                return Ok(());
+            }
+        }
         Ok(())
     }
 
-    /// Waits until a link's copy is defined (or the job timeout passes).
-    pub async fn wait_for_copy(
-        &self,
-        src: &str,
-        name: &str,
-        target: &str,
-        limit: Duration,
-    ) -> Result<()> {
-        let start = tokio::time::Instant::now();
-        let mut pause = Duration::from_millis(50);
-        loop {
-            let s = self.get_snapshot(src, name).await?;
-            let link = s
-                .as_ref()
-                .and_then(|s| s.links.iter().find(|l| l.target == target));
-            match link {
-                None => return Ok(()),
-                Some(l) if l.defined => return Ok(()),
-                Some(l) if start.elapsed() >= limit => {
-                    return Err(DriverError::Invalid(format!(
-                        "the copy from snapshot {name} of {src} to {target} is still {}% done after {} s; try again later",
-                        l.percent_copied,
-                        limit.as_secs()
-                    )));
-                }
+    /// Terminates every generation of `name` on `src` that has no links
+    /// (newest last, so generation numbers stay valid while it runs).
+    pub(crate) async fn terminate_unlinked(&self, src: &str, name: &str) -> Result<()> {
+        let Some(v) = self.snapshots_of(src).await? else {
+            return Ok(());
+        };
+        let mut gens: Vec<u32> = v
+            .sources
+            .iter()
+            .filter(|s| s.name == name && s.linked.is_empty())
+            .map(|s| s.generation)
+            .collect();
+        gens.sort_unstable_by(|a, b| b.cmp(a));
+        for g in gens {
+            match self.api.terminate_snapshot(src, name, g).await {
+                Err(e) if !e.is_not_found() => return Err(e.into()),
                 _ => {}
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(3));
-        }
-    }
-
-    /// Terminates every generation of `name` on `dev`, unlinking targets
-    /// once their copy is defined. Gone already = success.
-    pub async fn delete_snapshot(&self, dev: &str, name: &str, limit: Duration) -> Result<()> {
-        let _g = self.locks.lock(&format!("snap:{dev}")).await;
-        while let Some(s) = self.get_snapshot(dev, name).await? {
-            for l in &s.links {
-                self.wait_for_copy(dev, name, &l.target, limit).await?;
-                self.link_action("Unlink", dev, name, s.generation, &l.target)
-                    .await?;
-            }
-            match self
-                .client
-                .request(&format!("terminate snapshot {name} of {dev}"), Method::DELETE, &self.rp(&format!("snapshot/{name}")), &[],
-                    Some(&json!({"deviceNameListSource": [{"name": dev}], "generation": s.generation})))
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) => return Err(e.into()),
-            }
         }
         Ok(())
+    }
+
+    /// delete_snapshot: unlinks the generation's targets once their copy is
+    /// defined, then terminates it. `timestamp` picks the generation this
+    /// resource made; without one, every generation of the name goes.
+    /// Gone already = success.
+    pub async fn delete_snapshot(
+        &self,
+        op: &Op,
+        dev: &str,
+        name: &str,
+        timestamp: Option<&str>,
+    ) -> Result<()> {
+        let _g = self.locks.lock_many(&[Self::snap_lock(dev)]).await;
+        loop {
+            let Some(s) = self.get_snapshot_at(dev, name, timestamp).await? else {
+                return Ok(());
+            };
+            for l in &s.links {
+                self.wait_for_copy(op, dev, name, &l.target).await?;
+                op.check()?;
+                self.api.unlink(dev, name, s.generation, &l.target).await?;
+            }
+            op.check()?;
+            match self.api.terminate_snapshot(dev, name, s.generation).await {
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e.into()),
+                Ok(()) if timestamp.is_some() => return Ok(()),
+                Ok(()) => {}
+            }
+        }
     }
 
     /// Breaks the SnapVX relations that would block deleting or changing
     /// `dev`: links to it (waiting for their copy), and temporary clone
-    /// snapshots of it. User snapshots of it are refused with a message.
-    pub async fn break_links(
-        &self,
-        dev: &str,
-        limit: Duration,
-        refuse_user_snapshots: bool,
-    ) -> Result<()> {
+    /// snapshots of it. With `refuse_user_snapshots`, user snapshots of it
+    /// are refused before anything changes.
+    pub async fn break_links(&self, op: &Op, dev: &str, refuse_user_snapshots: bool) -> Result<()> {
         let Some(v) = self.snapshots_of(dev).await? else {
             return Ok(());
         };
-        for l in v["snapshotLnks"].as_array().cloned().unwrap_or_default() {
-            let (src, name) = (
-                l["linkSourceName"].as_str().unwrap_or_default().to_string(),
-                l["snapshotName"].as_str().unwrap_or_default().to_string(),
-            );
-            let generation = l["generation"].as_u64().unwrap_or(0) as u32;
-            self.wait_for_copy(&src, &name, dev, limit).await?;
-            self.link_action("Unlink", &src, &name, generation, dev)
-                .await?;
-            if name.starts_with("temp-")
-                && let Some(s) = self.get_snapshot(&src, &name).await?
-                && s.links.is_empty()
-            {
-                self.delete_snapshot(&src, &name, limit).await?;
-            }
-        }
-        let mut user = Vec::new();
-        for s in v["snapshotSrcs"].as_array().cloned().unwrap_or_default() {
-            let name = s["snapshotName"].as_str().unwrap_or_default().to_string();
-            if name.starts_with("temp-") {
-                self.delete_snapshot(dev, &name, limit).await?;
-            } else if !user.contains(&name) {
-                user.push(name);
-            }
-        }
+        let mut user: Vec<String> = v
+            .sources
+            .iter()
+            .filter(|s| !s.name.starts_with("temp-"))
+            .map(|s| s.name.clone())
+            .collect();
+        user.sort();
+        user.dedup();
         if refuse_user_snapshots && !user.is_empty() {
-            return Err(DriverError::Invalid(format!(
+            return Err(DriverError::Conflict(format!(
                 "volume {dev} still has SnapVX snapshots ({}); delete those vmax_snapshot resources first",
                 user.join(", ")
             )));
+        }
+        for l in &v.links {
+            self.wait_for_copy(op, &l.source, &l.name, dev).await?;
+            op.check()?;
+            let _g = self.locks.lock_many(&[Self::snap_lock(&l.source)]).await;
+            self.unlink_if_linked(&l.source, &l.name, dev).await?;
+            if l.name.starts_with("temp-") {
+                self.terminate_unlinked(&l.source, &l.name).await?;
+            }
+        }
+        let temps: Vec<String> = v
+            .sources
+            .iter()
+            .filter(|s| s.name.starts_with("temp-"))
+            .map(|s| s.name.clone())
+            .collect();
+        for name in temps {
+            op.check()?;
+            self.delete_snapshot(op, dev, &name, None).await?;
         }
         Ok(())
     }
 
     /// create_volume_from_snapshot / create_cloned_volume: a new volume of
-    /// `size_gb` (at least the source's) linked in copy mode.
+    /// `size_gb` (at least the source's) linked in copy mode. A saga: on
+    /// error, timeout or stop, the link, the temporary snapshot and the new
+    /// volume are undone.
     pub async fn create_volume_from_source(
         &self,
+        op: &Op,
         name: &str,
         size_gb: i64,
         p: &Policy,
         source: &Source,
         wait: bool,
-        limit: Duration,
     ) -> Result<VolumeInfo> {
         let (src_dev, snap, temp) = match source {
             Source::Snapshot { device, name: s } => {
                 if self.get_snapshot(device, s).await?.is_none() {
-                    return Err(DriverError::Invalid(format!(
-                        "snapshot {s} of volume {device} does not exist; it cannot be the source of a new volume"
-                    )));
+                    return Err(DriverError::invalid(
+                        "source.snapshot_id",
+                        format!(
+                            "snapshot {s} of volume {device} does not exist; it cannot be the source of a new volume"
+                        ),
+                    ));
                 }
                 (device.clone(), s.clone(), false)
             }
             Source::Volume { device } => (device.clone(), temp_snapshot_name(device, name), true),
         };
         let src = self.get_volume(&src_dev).await?.ok_or_else(|| {
-            DriverError::Invalid(format!(
-                "source volume {src_dev} does not exist on array {}",
-                self.settings.array
-            ))
+            DriverError::invalid(
+                if temp {
+                    "source.volume_id"
+                } else {
+                    "source.snapshot_id"
+                },
+                format!(
+                    "source volume {src_dev} does not exist on array {}",
+                    self.settings.array
+                ),
+            )
         })?;
         if (size_gb as f64) < src.size_gb {
-            return Err(DriverError::Invalid(format!(
-                "size_gb {size_gb} is smaller than the source's {} GB; a copy must be at least as large as its source",
-                src.size_gb
-            )));
+            return Err(DriverError::invalid(
+                "size_gb",
+                format!(
+                    "size_gb {size_gb} is smaller than the source's {} GB; a copy must be at least as large as its source",
+                    src.size_gb
+                ),
+            ));
         }
-        let target = self.create_volume(name, size_gb, p).await?;
-        let result = async {
+        let mut saga = Saga::new();
+        let r = self
+            .copy_steps(op, &mut saga, name, size_gb, p, &src_dev, &snap, temp, wait)
+            .await;
+        saga.finish(self, r).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn copy_steps(
+        &self,
+        op: &Op,
+        saga: &mut Saga,
+        name: &str,
+        size_gb: i64,
+        p: &Policy,
+        src_dev: &str,
+        snap: &str,
+        temp: bool,
+        wait: bool,
+    ) -> Result<VolumeInfo> {
+        // the target is always a fresh volume: its identifier must be free
+        let target = self.create_volume_step(op, saga, name, size_gb, p).await?;
+        let tgt = target.device_id.clone();
+        {
+            let _g = self.locks.lock_many(&[Self::snap_lock(src_dev)]).await;
+            op.check()?;
             if temp {
-                self.create_snapshot(&src_dev, &snap).await?;
+                if let Some(old) = self.get_snapshot(src_dev, snap).await? {
+                    if !old.links.is_empty() {
+                        return Err(DriverError::Conflict(format!(
+                            "temporary snapshot {snap} of {src_dev} is in use by another copy (linked to {}); try again when it is done",
+                            old.links
+                                .iter()
+                                .map(|l| l.target.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                    // left by an interrupted clone whose target is gone
+                    tracing::warn!(
+                        snapshot = snap,
+                        source = src_dev,
+                        "removing a stale temporary snapshot"
+                    );
+                    self.terminate_unlinked(src_dev, snap).await?;
+                }
+                self.api.create_snapshot(src_dev, snap).await?;
+                saga.did(Undo::TerminateTemp {
+                    src: src_dev.into(),
+                    name: snap.into(),
+                });
             }
+            op.check()?;
             let generation = self
-                .get_snapshot(&src_dev, &snap)
+                .get_snapshot(src_dev, snap)
                 .await?
                 .map(|s| s.generation)
                 .unwrap_or(0);
-            self.link_action("Link", &src_dev, &snap, generation, &target.device_id)
-                .await?;
-            if wait || temp {
-                // a clone's temporary snapshot goes away once the copy is done
-                if wait {
-                    self.wait_for_copy(&src_dev, &snap, &target.device_id, limit)
-                        .await?;
-                    self.link_action("Unlink", &src_dev, &snap, generation, &target.device_id)
-                        .await?;
-                    if temp {
-                        self.delete_snapshot(&src_dev, &snap, limit).await?;
-                    }
-                }
-            }
-            Ok::<_, DriverError>(())
+            self.api.link(src_dev, snap, generation, &tgt).await?;
+            saga.did(Undo::Unlink {
+                src: src_dev.into(),
+                name: snap.into(),
+                target: tgt.clone(),
+            });
         }
-        .await;
-        match result {
-            Ok(()) => Ok(self.get_volume(&target.device_id).await?.unwrap_or(target)),
-            Err(e) => {
-                tracing::warn!(target = %target.device_id, error = %e, "copy failed; removing what it made");
-                if let Ok(Some(s)) = self.get_snapshot(&src_dev, &snap).await
-                    && s.links.iter().any(|l| l.target == target.device_id)
-                {
-                    let _ = self
-                        .link_action("Unlink", &src_dev, &snap, s.generation, &target.device_id)
-                        .await;
-                }
-                if temp {
-                    let _ = self.delete_snapshot(&src_dev, &snap, limit).await;
-                }
-                let _ = self.delete_volume(&target.device_id).await;
-                Err(e)
+        if wait {
+            self.wait_for_copy(op, src_dev, snap, &tgt).await?;
+            op.check()?;
+            let _g = self.locks.lock_many(&[Self::snap_lock(src_dev)]).await;
+            self.unlink_if_linked(src_dev, snap, &tgt).await?;
+            saga.forget(&Undo::Unlink {
+                src: src_dev.into(),
+                name: snap.into(),
+                target: tgt.clone(),
+            });
+            if temp {
+                self.terminate_unlinked(src_dev, snap).await?;
+                saga.forget(&Undo::TerminateTemp {
+                    src: src_dev.into(),
+                    name: snap.into(),
+                });
             }
         }
+        Ok(self.get_volume(&tgt).await?.unwrap_or(target))
     }
 }
 
@@ -359,9 +442,12 @@ mod tests {
 
     #[test]
     fn names_and_ids() {
-        assert_eq!(
-            temp_snapshot_name("0001A", "clone-of-db"),
-            "temp-0001A-cloneof-db"
+        let t = temp_snapshot_name("0001A", "clone-of-db");
+        assert!(t.starts_with("temp-0001A-cloneof-db-"), "{t}");
+        assert_ne!(
+            temp_snapshot_name("0001A", "database-x-clone-1"),
+            temp_snapshot_name("0001A", "database-y-clone-1"),
+            "names that cut alike still differ"
         );
         assert!(temp_snapshot_name("0001A", "a very long clone name").len() <= 32);
         assert_eq!(

@@ -8,7 +8,6 @@
 
 use super::naming::Policy;
 use super::{Driver, Result};
-use serde_json::Value;
 
 pub const DRIVER_VERSION: &str = "3.0.0";
 
@@ -55,45 +54,14 @@ fn round2(x: f64) -> f64 {
 impl Driver {
     /// Workload-planner headroom in GB for a policy, when the array reports one.
     pub async fn headroom(&self, p: &Policy) -> Result<Option<f64>> {
-        let path = self
-            .client
-            .path(&format!("wlp/symmetrix/{}/headroom", self.settings.array));
         let slo = p.slo.clone().unwrap_or_else(|| "None".into());
         let wl = p.workload.clone().unwrap_or_else(|| "None".into());
-        let v: Value = match self
-            .client
-            .get(
-                "read headroom",
-                &path,
-                &[("srp", &p.srp), ("slo", &slo), ("workloadtype", &wl)],
-            )
-            .await
-        {
-            Ok(v) => v,
-            // older releases and arrays without the planner: no headroom
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        Ok(v.get("headroom")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .and_then(|h| h.get("headroomCapacity"))
-            .and_then(Value::as_f64))
+        Ok(self.api.headroom(&p.srp, &slo, &wl).await?)
     }
 
     /// Stats of one pool (SRP + service level + workload).
     pub async fn pool_stats(&self, p: &Policy, configured_reserved: f64) -> Result<PoolStats> {
-        let srp: crate::unisphere::Srp = self
-            .client
-            .get(
-                &format!("read SRP {}", p.srp),
-                &self.client.path(&format!(
-                    "sloprovisioning/symmetrix/{}/srp/{}",
-                    self.settings.array, p.srp
-                )),
-                &[],
-            )
-            .await?;
+        let srp = self.api.srp(&p.srp).await?;
         let (usable, allocated, subscribed) = srp.capacity_gb();
         let headroom = if p.slo.is_some() {
             self.headroom(p).await?

@@ -1,8 +1,11 @@
 //! `vmax_iscsi_export`: initialize_connection (create), terminate_connection
 //! (delete), ensure_export (read), and the iSCSI connection properties.
 
-use super::Shared;
-use crate::driver::export::{Connector, Export, Target, check_initiator, connection_info};
+use super::{Shared, op, report};
+use crate::driver::Op;
+use crate::driver::export::{
+    Connector, Export, ExportStatus, Target, check_initiator, connection_info,
+};
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty, Value,
 };
@@ -50,6 +53,14 @@ pub struct ExportState {
     pub target_portals: Option<Vec<String>>,
     pub target_luns: Option<Vec<i64>>,
     pub connection_info: Option<String>,
+    #[serde(default)]
+    pub timeouts: Option<Timeouts>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Timeouts {
+    pub create: Option<String>,
+    pub delete: Option<String>,
 }
 
 impl ExportState {
@@ -125,7 +136,22 @@ pub fn schema() -> Schema {
                 Attribute::computed("target_luns", Ty::list(Ty::Number), "The LUN, once per portal."),
                 Attribute::computed("connection_info", Ty::String, "JSON of `{\"driver_volume_type\": \"iscsi\", \"data\": {...}}` as the VMAX iSCSI driver builds it. Always sensitive, because it carries the CHAP secret when `chap` is set.").sensitive(),
             ],
-            blocks: vec![NestedBlock { name: "chap".into(), block: chap, nesting: Nesting::List, max_items: 1 }],
+            blocks: vec![
+                NestedBlock { name: "chap".into(), block: chap, nesting: Nesting::List, max_items: 1 },
+                NestedBlock {
+                    name: "timeouts".into(),
+                    block: Block {
+                        description: "How long each operation may take, as durations such as `30s`, `10m`, `1h`. An operation that runs out of time, or that Terraform stops, undoes what it did (create) or stops between two steps and finishes on the next run (delete).".into(),
+                        attributes: vec![
+                            Attribute::optional("create", Ty::String, "Default: the provider's `job_timeout`."),
+                            Attribute::optional("delete", Ty::String, "Default: the provider's `job_timeout`."),
+                        ],
+                        blocks: vec![],
+                    },
+                    nesting: Nesting::Single,
+                    max_items: 1,
+                },
+            ],
         },
     }
 }
@@ -198,6 +224,7 @@ impl Resource for ExportResource {
                 format!("host {h:?} must be a host name of letters, digits, '-', '_' and '.'"),
             );
         }
+        super::volume::validate_timeouts(config, diags);
         if let Some(v) = config.get("volume_id").as_str()
             && !(v.len() == 5 && v.chars().all(|c| c.is_ascii_hexdigit()))
         {
@@ -231,6 +258,21 @@ impl Resource for ExportResource {
         if plan.prior.is_some() && (plan.changed("multipath") || plan.changed("chap")) {
             plan.unknown("connection_info");
         }
+        // refresh found the host without access but parts of the export
+        // left: replace it (destroy finishes the removal, create redoes it)
+        if let Some(prior) = &plan.prior
+            && prior.get("host_lun_id").is_null()
+        {
+            for a in [
+                "host_lun_id",
+                "target_lun",
+                "target_luns",
+                "connection_info",
+            ] {
+                plan.unknown(a);
+            }
+            plan.requires_replace.push(AttrPath::attr("host_lun_id"));
+        }
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
@@ -247,21 +289,22 @@ impl Resource for ExportResource {
             host: s.host.clone(),
             initiator: s.initiator.clone(),
         };
-        let r = tokio::select! {
-            r = d.initialize_connection(&s.volume_id, &c, &pg) => r,
-            _ = ctx.cancel.cancelled() => {
-                diags.error("Export interrupted", "Terraform is stopping; the export was rolled back or will show as drift on the next plan");
-                return None;
-            }
-        };
-        match r {
+        let op = op(
+            ctx,
+            format!("exporting volume {} to {}", s.volume_id, s.host),
+            super::volume::duration_or(
+                s.timeouts.as_ref().and_then(|t| t.create.as_deref()),
+                d.job_timeout(),
+            ),
+        );
+        match d.initialize_connection(&op, &s.volume_id, &c, &pg).await {
             Ok(e) => {
                 s.fill(&e);
                 tracing::info!(volume = %s.volume_id, host = %s.host, lun = e.host_lun_id, view = %e.masking_view, "volume exported");
                 Some(self.value(&s, diags))
             }
             Err(e) => {
-                diags.error("Cannot export volume", e.to_string());
+                report(diags, "Cannot export volume", &e);
                 None
             }
         }
@@ -273,6 +316,7 @@ impl Resource for ExportResource {
             return prior.clone();
         };
         let mut s = old.clone();
+        s.timeouts = new.timeouts.clone();
         s.multipath = new.multipath;
         s.chap = new.chap.clone();
         let lun = old.host_lun_id.unwrap_or(0) as u32;
@@ -280,7 +324,7 @@ impl Resource for ExportResource {
         self.value(&s, diags)
     }
 
-    async fn delete(&self, _ctx: &Ctx, prior: &Value, diags: &mut Diags) {
+    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diags) {
         let Some(d) = self.shared.driver(diags) else {
             return;
         };
@@ -288,38 +332,53 @@ impl Resource for ExportResource {
             return;
         };
         let pg = s.port_group.clone().unwrap_or_default();
-        if let Err(e) = d.terminate_connection(&s.volume_id, &s.host, &pg).await {
-            diags.error("Cannot remove export", e.to_string());
+        let op = op(
+            ctx,
+            format!("removing the export of {} to {}", s.volume_id, s.host),
+            super::volume::duration_or(
+                s.timeouts.as_ref().and_then(|t| t.delete.as_deref()),
+                d.job_timeout(),
+            ),
+        );
+        if let Err(e) = d
+            .terminate_connection(&op, &s.volume_id, &s.host, &pg)
+            .await
+        {
+            report(diags, "Cannot remove export", &e);
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value, diags: &mut Diags) -> Option<Value> {
         let d = self.shared.driver(diags)?;
         let mut s = self.state(current, diags)?;
-        let mv = s.masking_view.clone()?;
-        match d.lun_in_view(&mv, &s.volume_id).await {
-            Ok(Some(lun)) => {
+        let pg = s.port_group.clone()?;
+        match d.export_status(&s.volume_id, &s.host, &pg).await {
+            Ok(ExportStatus::Visible { lun, child }) => {
                 if s.host_lun_id != Some(lun as i64) {
                     tracing::warn!(volume = %s.volume_id, "host LUN changed on the array");
                 }
-                if let Some(pg) = s.port_group.clone()
-                    && let Ok(t) = d.targets(&pg).await
-                {
+                if let Ok(t) = d.targets(&pg).await {
                     s.set_targets(lun, &t);
                 }
-                if let Some(pg) = s.port_group.clone()
-                    && let Ok(Some(child)) = d.export_child(&s.volume_id, &s.host, &pg).await
-                {
+                if let Some(child) = child {
                     s.storage_group = Some(child);
                 }
                 Some(self.value(&s, diags))
             }
-            Ok(None) => {
-                tracing::warn!(volume = %s.volume_id, view = %mv, "volume no longer visible through the view; the export will be re-created");
+            Ok(ExportStatus::Broken) => {
+                // objects of the export remain (a removal that stopped
+                // part-way): keep it in state, without a LUN, so that the
+                // plan replaces it and destroy finishes the removal
+                tracing::warn!(volume = %s.volume_id, host = %s.host, "volume not visible to the host, but parts of the export remain");
+                s.host_lun_id = None;
+                Some(self.value(&s, diags))
+            }
+            Ok(ExportStatus::Gone) => {
+                tracing::warn!(volume = %s.volume_id, host = %s.host, "export no longer exists; it will be re-created");
                 None
             }
             Err(e) => {
-                diags.error("Cannot read export", e.to_string());
+                report(diags, "Cannot read export", &e);
                 Some(current.clone())
             }
         }
@@ -346,13 +405,16 @@ impl Resource for ExportResource {
                     initiator: ini,
                 };
                 // already visible: this reads the view and LUN without changing anything
-                match d.initialize_connection(&dev, &c, &pg).await {
+                match d
+                    .initialize_connection(&Op::unbounded("importing an export"), &dev, &c, &pg)
+                    .await
+                {
                     Ok(e) => {
                         s.fill(&e);
                         Some(self.value(&s, diags))
                     }
                     Err(e) => {
-                        diags.error("Cannot import export", e.to_string());
+                        report(diags, "Cannot import export", &e);
                         None
                     }
                 }

@@ -10,11 +10,10 @@ pub mod export;
 pub mod snapshot;
 pub mod volume;
 
-use crate::driver::{Driver, Settings};
+use crate::driver::{ConnectionConfig, Driver, DriverError, Op, Settings};
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, DataSource, Diags, Provider, Resource, Schema, Ty, Value,
 };
-use crate::unisphere;
 use async_trait::async_trait;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -40,6 +39,26 @@ impl Default for Extras {
             reserved_percentage: 0.0,
         }
     }
+}
+
+/// Reports a driver error, at its attribute when it names one.
+pub(crate) fn report(diags: &mut Diags, summary: &str, e: &DriverError) {
+    match e.attribute() {
+        Some(attr) => {
+            let mut parts = attr.split('.');
+            let mut path = AttrPath::attr(parts.next().unwrap_or(attr));
+            for p in parts {
+                path = path.then_attr(p);
+            }
+            diags.error_at(path, summary, e.to_string());
+        }
+        None => diags.error(summary, e.to_string()),
+    }
+}
+
+/// The bounds of one resource operation: its timeout and Terraform's stop.
+pub(crate) fn op(ctx: &Ctx, what: impl Into<String>, limit: Duration) -> Op {
+    Op::new(what, limit, ctx.cancel.clone())
 }
 
 impl Shared {
@@ -293,7 +312,7 @@ impl Provider for VmaxProvider {
             },
             None => None,
         };
-        let cfg = unisphere::Config {
+        let cfg = ConnectionConfig {
             endpoint: setting("endpoint").unwrap_or_default(),
             username: setting("username").unwrap_or_default(),
             password: setting("password").unwrap_or_default(),
@@ -306,25 +325,22 @@ impl Provider for VmaxProvider {
         };
         let endpoint = cfg.endpoint.clone();
         tracing::info!(endpoint = %endpoint, insecure, "configuring the vmax provider");
-        let client = match unisphere::Client::connect(cfg).await {
-            Ok(c) => c,
+        let settings = Settings {
+            array: setting("array").unwrap_or_default(),
+            srp: setting("srp").unwrap_or_else(|| "SRP_1".into()),
+            port_groups,
+        };
+        let driver = match Driver::connect(cfg, settings).await {
+            Ok(d) => d,
+            Err(e @ DriverError::Invalid { .. }) => {
+                diags.error("Cannot use the configured array", e.to_string());
+                return;
+            }
             Err(e) => {
                 diags.error("Cannot connect to Unisphere", e.to_string());
                 return;
             }
         };
-        let driver = Driver::new(
-            client,
-            Settings {
-                array: setting("array").unwrap_or_default(),
-                srp: setting("srp").unwrap_or_else(|| "SRP_1".into()),
-                port_groups,
-            },
-        );
-        if let Err(e) = driver.check_array().await {
-            diags.error("Cannot use the configured array", e.to_string());
-            return;
-        }
         if let Ok(mut g) = self.shared.driver.write() {
             *g = Some(Arc::new(driver));
         }

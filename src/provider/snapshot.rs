@@ -1,6 +1,6 @@
 //! `vmax_snapshot`: create_snapshot and delete_snapshot (SnapVX).
 
-use super::Shared;
+use super::{Shared, op, report};
 use crate::driver::snapshot::{SnapInfo, check_snapshot_name, parse_snapshot_id};
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Resource, Schema, Ty, Value,
@@ -125,16 +125,21 @@ impl Resource for SnapshotResource {
         }
     }
 
-    async fn create(&self, _ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
+    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
         let d = self.shared.driver(diags)?;
         let mut s = self.state(planned, diags)?;
-        match d.create_snapshot(&s.volume_id, &s.name).await {
+        let op = op(
+            ctx,
+            format!("creating snapshot {} of {}", s.name, s.volume_id),
+            d.job_timeout(),
+        );
+        match d.create_snapshot(&op, &s.volume_id, &s.name).await {
             Ok(info) => {
                 s.fill(&info);
                 Some(self.value(&s, diags))
             }
             Err(e) => {
-                diags.error("Cannot create snapshot", e.to_string());
+                report(diags, "Cannot create snapshot", &e);
                 None
             }
         }
@@ -151,7 +156,7 @@ impl Resource for SnapshotResource {
         planned.clone()
     }
 
-    async fn delete(&self, _ctx: &Ctx, prior: &Value, diags: &mut Diags) {
+    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diags) {
         let Some(d) = self.shared.driver(diags) else {
             return;
         };
@@ -163,19 +168,27 @@ impl Resource for SnapshotResource {
             .as_ref()
             .and_then(|t| t.delete.as_deref())
             .and_then(super::volume::parse_duration)
-            .unwrap_or_else(|| d.client.job_timeout());
+            .unwrap_or_else(|| d.job_timeout());
+        let op = op(
+            ctx,
+            format!("deleting snapshot {} of {}", s.name, s.volume_id),
+            limit.max(Duration::from_secs(1)),
+        );
         if let Err(e) = d
-            .delete_snapshot(&s.volume_id, &s.name, limit.max(Duration::from_secs(1)))
+            .delete_snapshot(&op, &s.volume_id, &s.name, s.timestamp.as_deref())
             .await
         {
-            diags.error("Cannot delete snapshot", e.to_string());
+            report(diags, "Cannot delete snapshot", &e);
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value, diags: &mut Diags) -> Option<Value> {
         let d = self.shared.driver(diags)?;
         let mut s = self.state(current, diags)?;
-        match d.get_snapshot(&s.volume_id, &s.name).await {
+        match d
+            .get_snapshot_at(&s.volume_id, &s.name, s.timestamp.as_deref())
+            .await
+        {
             Ok(Some(info)) => {
                 s.fill(&info);
                 Some(self.value(&s, diags))

@@ -1,15 +1,14 @@
 //! `vmax_volume`: create_volume, extend_volume, delete_volume, rename,
 //! retype, manage (import) and unmanage.
 
-use super::Shared;
+use super::{Shared, op, report};
 use crate::driver::snapshot::{Source, parse_snapshot_id};
-use crate::driver::{DriverError, Policy, VolumeInfo, naming};
+use crate::driver::{Policy, VolumeInfo, naming};
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty, Value,
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -186,25 +185,31 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 fn timeout_of(t: &Option<Timeouts>, pick: fn(&Timeouts) -> &Option<String>) -> Duration {
-    t.as_ref()
-        .and_then(|t| pick(t).as_deref())
-        .and_then(parse_duration)
-        .unwrap_or(Duration::from_secs(20 * 60))
+    duration_or(
+        t.as_ref().and_then(|t| pick(t).as_deref()),
+        Duration::from_secs(20 * 60),
+    )
 }
 
-/// Runs an operation within a timeout, stopping when Terraform asks to stop.
-async fn bounded<T>(
-    ctx: &Ctx,
-    limit: Duration,
-    what: &str,
-    f: impl Future<Output = Result<T, DriverError>>,
-) -> Result<T, DriverError> {
-    tokio::select! {
-        r = tokio::time::timeout(limit, f) => r.unwrap_or_else(|_| Err(DriverError::Invalid(format!(
-            "{what} did not finish within {} s (see the timeouts block); it may still complete on the array, and the next plan will show where it stands",
-            limit.as_secs()
-        )))),
-        _ = ctx.cancel.cancelled() => Err(DriverError::Invalid(format!("{what} was interrupted because Terraform is stopping"))),
+/// A configured duration, else `default`.
+pub(crate) fn duration_or(configured: Option<&str>, default: Duration) -> Duration {
+    configured.and_then(parse_duration).unwrap_or(default)
+}
+
+/// Checks every duration in a `timeouts` block, with its path.
+pub(crate) fn validate_timeouts(config: &Value, diags: &mut Diags) {
+    if let Value::Object(t) = config.get("timeouts") {
+        for (k, v) in t {
+            if let Some(s) = v.as_str()
+                && parse_duration(s).is_none()
+            {
+                diags.error_at(
+                    AttrPath::attr("timeouts").then_attr(k),
+                    "Invalid duration",
+                    format!("{s:?} is not a duration such as \"30s\", \"10m\" or \"1h\""),
+                );
+            }
+        }
     }
 }
 
@@ -278,10 +283,6 @@ fn validate_config(config: &Value, diags: &mut Diags) {
             }
         }
     }
-}
-
-fn err(diags: &mut Diags, summary: &str, e: impl std::fmt::Display) {
-    diags.error(summary, e.to_string());
 }
 
 impl VolumeResource {
@@ -386,11 +387,7 @@ impl Resource for VolumeResource {
             && new > old
             && let Err(e) = d.check_extend(dev).await
         {
-            diags.error_at(
-                AttrPath::attr("size_gb"),
-                "Volume cannot grow now",
-                e.to_string(),
-            );
+            report(diags, "Volume cannot grow now", &e);
         }
         if let Some(n) = plan.planned.get("name").as_str() {
             plan.planned.set_attr(
@@ -408,16 +405,7 @@ impl Resource for VolumeResource {
             let p = Policy::new(srp, Some(slo), workload.as_str());
             if let Some(d) = &driver {
                 if let Err(e) = d.validate_policy(&p).await {
-                    let path = if e.to_string().starts_with("workload") {
-                        "workload"
-                    } else {
-                        "service_level"
-                    };
-                    diags.error_at(
-                        AttrPath::attr(path),
-                        "Invalid storage policy",
-                        e.to_string(),
-                    );
+                    report(diags, "Invalid storage policy", &e);
                 }
                 plan.planned
                     .set_attr("pool_name", Value::string(p.pool_name(d.array())));
@@ -439,45 +427,35 @@ impl Resource for VolumeResource {
         let mut s = self.state(planned, diags)?;
         let policy = s.policy(&d.settings.srp);
         let limit = timeout_of(&s.timeouts, |t| &t.create);
-        let what = format!("creating volume {}", naming::volume_identifier(&s.name));
+        let op = op(
+            ctx,
+            format!("creating volume {}", naming::volume_identifier(&s.name)),
+            limit,
+        );
         let source = s.source.as_ref().and_then(SourceCfg::to_source);
         let wait = s.wait_for_copy.unwrap_or(false);
-        match bounded(ctx, limit, &what, async {
-            match &source {
-                Some(src) => {
-                    d.create_volume_from_source(&s.name, s.size_gb, &policy, src, wait, limit)
-                        .await
-                }
-                None => d.create_volume(&s.name, s.size_gb, &policy).await,
+        let r = match &source {
+            Some(src) => {
+                d.create_volume_from_source(&op, &s.name, s.size_gb, &policy, src, wait)
+                    .await
             }
-        })
-        .await
-        {
+            None => d.create_volume(&op, &s.name, s.size_gb, &policy).await,
+        };
+        match r {
             Ok(v) => {
                 tracing::info!(device = %v.device_id, name = %s.name, "volume created");
                 s.refresh(&v, d.array(), &d.settings.srp);
-                if v.size_gb.round() as i64 != s.size_gb {
-                    // adopted a volume of another size: keep the truth, the next plan shows it
-                    diags.warning(
-                        "Adopted an existing volume",
-                        format!(
-                            "volume {} already carried the identifier and is {} GB",
-                            v.device_id, v.size_gb
-                        ),
-                    );
-                }
                 Some(self.value(&s, diags))
             }
             Err(e) => {
-                err(diags, "Cannot create volume", &e);
-                // a timed-out create may still finish: record it if it exists now
-                let ident = naming::volume_identifier(&s.name);
-                if let Ok(found) = d.find_by_identifier(&ident).await
-                    && let [dev] = found.as_slice()
+                report(diags, "Cannot create volume", &e);
+                // a volume the failed create could not remove is recorded
+                // (Terraform taints it), so it is never orphaned
+                if let Some(dev) = e.leftover_device()
                     && let Ok(Some(v)) = d.get_volume(dev).await
                 {
                     s.refresh(&v, d.array(), &d.settings.srp);
-                    diags.warning("Volume recorded in state", format!("volume {dev} exists on the array after the error; it is kept in state so it is not orphaned"));
+                    diags.warning("Volume recorded in state", format!("volume {dev} was made before the error and could not be removed; it is kept in state (tainted) so that it is not orphaned, and the next apply replaces it"));
                     return Some(self.value(&s, diags));
                 }
                 None
@@ -511,32 +489,50 @@ impl Resource for VolumeResource {
                 != Some(naming::volume_identifier(&new.name).as_str())
         {
             let ident = naming::volume_identifier(&new.name);
-            match bounded(ctx, limit, "renaming", d.rename_volume(&dev, &ident)).await {
+            match d
+                .rename_volume(
+                    &op(ctx, format!("renaming volume {dev}"), limit),
+                    &dev,
+                    &ident,
+                )
+                .await
+            {
                 Ok(()) => {
                     cur.name = new.name.clone();
                     cur.volume_identifier = Some(ident);
                 }
                 Err(e) => {
-                    err(diags, "Cannot rename volume", e);
+                    report(diags, "Cannot rename volume", &e);
                     return self.value(&cur, diags);
                 }
             }
         }
         if new.size_gb > old.size_gb {
-            match bounded(ctx, limit, "extending", d.extend_volume(&dev, new.size_gb)).await {
+            match d
+                .extend_volume(
+                    &op(ctx, format!("extending volume {dev}"), limit),
+                    &dev,
+                    new.size_gb,
+                )
+                .await
+            {
                 Ok(()) => cur.size_gb = new.size_gb,
                 Err(e) => {
-                    err(diags, "Cannot extend volume", e);
+                    report(diags, "Cannot extend volume", &e);
                     return self.value(&cur, diags);
                 }
             }
         }
-        let (op, np) = (old.policy(&d.settings.srp), new.policy(&d.settings.srp));
-        if op != np || old.storage_group.as_deref() != Some(np.default_storage_group().as_str()) {
-            match bounded(ctx, limit, "retyping", d.retype(&dev, &np)).await {
+        let (old_p, np) = (old.policy(&d.settings.srp), new.policy(&d.settings.srp));
+        if old_p != np || old.storage_group.as_deref() != Some(np.default_storage_group().as_str())
+        {
+            match d
+                .retype(&op(ctx, format!("retyping volume {dev}"), limit), &dev, &np)
+                .await
+            {
                 Ok(v) => cur.refresh(&v, d.array(), &d.settings.srp),
                 Err(e) => {
-                    err(diags, "Cannot change the volume's service level", e);
+                    report(diags, "Cannot change the volume's service level", &e);
                     if let Ok(Some(v)) = d.get_volume(&dev).await {
                         cur.refresh(&v, d.array(), &d.settings.srp);
                     }
@@ -550,7 +546,7 @@ impl Resource for VolumeResource {
                 "Volume vanished",
                 format!("volume {dev} no longer exists on the array"),
             ),
-            Err(e) => err(diags, "Cannot read volume after update", e),
+            Err(e) => report(diags, "Cannot read volume after update", &e),
         }
         self.value(&cur, diags)
     }
@@ -569,23 +565,26 @@ impl Resource for VolumeResource {
             let bare =
                 naming::name_from_identifier(s.volume_identifier.as_deref().unwrap_or(&s.name))
                     .to_string();
-            match bounded(ctx, limit, "unmanaging", async {
-                match d.get_volume(&dev).await? {
-                    Some(_) => d.rename_volume(&dev, &bare).await,
-                    None => Ok(()),
-                }
-            })
-            .await
+            match d
+                .unmanage_volume(
+                    &op(ctx, format!("unmanaging volume {dev}"), limit),
+                    &dev,
+                    &bare,
+                )
+                .await
             {
                 Ok(()) => {
                     tracing::info!(device = %dev, name = %bare, "volume unmanaged and left on the array")
                 }
-                Err(e) => err(diags, "Cannot unmanage volume", e),
+                Err(e) => report(diags, "Cannot unmanage volume", &e),
             }
             return;
         }
-        if let Err(e) = bounded(ctx, limit, "deleting", d.delete_volume(&dev)).await {
-            err(diags, "Cannot delete volume", e);
+        if let Err(e) = d
+            .delete_volume(&op(ctx, format!("deleting volume {dev}"), limit), &dev)
+            .await
+        {
+            report(diags, "Cannot delete volume", &e);
         }
     }
 
@@ -603,7 +602,7 @@ impl Resource for VolumeResource {
                 None
             }
             Err(e) => {
-                err(diags, "Cannot read volume", e);
+                report(diags, "Cannot read volume", &e);
                 Some(current.clone())
             }
         }
@@ -623,7 +622,7 @@ impl Resource for VolumeResource {
                 return None;
             }
             Err(e) => {
-                err(diags, "Cannot import volume", e);
+                report(diags, "Cannot import volume", &e);
                 return None;
             }
         };

@@ -75,7 +75,18 @@ pub async fn handle(
     let rest = path
         .trim_start_matches("/univmax/restapi")
         .trim_matches('/');
-    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    // a segment is split first, then percent-decoded, as a web server does:
+    // an encoded '/' stays inside its segment
+    let decoded: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let (template, answer) = route(&sim, &method, &segs, &query, &body).await;
     let status = match &answer {
         Ok((s, _)) => s.as_u16(),

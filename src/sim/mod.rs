@@ -120,6 +120,12 @@ pub struct FaultRule {
     /// Instead of an error answer, accept the request as a job that fails.
     #[serde(default)]
     pub fail_job: bool,
+    /// Hold the request this long before answering (a slow step).
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// After the delay, handle the request normally instead of failing it.
+    #[serde(default)]
+    pub pass: bool,
 }
 
 fn default_fault_status() -> u16 {
@@ -335,11 +341,13 @@ impl Sim {
                 0
             };
             let mut verdict = None;
+            let mut rule_delay = 0;
             let body_text = String::from_utf8_lossy(body);
             for (i, r) in f.rules.iter().enumerate() {
                 let hit = r.matches(method, path, &body_text);
                 if hit {
-                    verdict = Some(r.clone());
+                    rule_delay = r.delay_ms;
+                    verdict = (!r.pass).then(|| r.clone());
                     if r.times > 0 {
                         let rule = &mut st.faults.rules[i];
                         rule.times -= 1;
@@ -359,9 +367,11 @@ impl Sim {
                     message: Some("Service Unavailable (simulated by --error-rate)".into()),
                     times: 0,
                     fail_job: false,
+                    delay_ms: 0,
+                    pass: false,
                 });
             }
-            (f.latency_ms + jitter, verdict)
+            (f.latency_ms + jitter + rule_delay, verdict)
         };
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;

@@ -6,9 +6,11 @@
 //! 503s, and the array's "device lock" contention (which changed nothing).
 //! Nothing here logs a header or a password.
 
+pub mod api;
+pub mod poll;
 pub mod types;
 
-use base64::Engine;
+pub use api::{Array, NewVolume, SloParam};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -168,7 +170,6 @@ pub struct Client {
     http: reqwest::Client,
     cfg: Arc<Config>,
     base: String,
-    auth: String,
     version: String,
 }
 
@@ -184,8 +185,19 @@ impl Client {
                 "terraform-provider-vmax/",
                 env!("CARGO_PKG_VERSION")
             ));
-        if cfg.insecure || cfg.ca_cert_pem.is_some() {
-            b = b.tls_backend_preconfigured(tls_config(&cfg).map_err(|e| Error::other(op, e))?);
+        if cfg.insecure {
+            b = b.tls_danger_accept_invalid_certs(true);
+        } else if let Some(pem) = &cfg.ca_cert_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                Error::other(
+                    op,
+                    format!("ca_cert_file is not a PEM certificate bundle: {e}"),
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(Error::other(op, "ca_cert_file holds no certificate"));
+            }
+            b = b.tls_certs_only(certs);
         }
         let http = b.build().map_err(|e| Error::other(op, e.to_string()))?;
         let endpoint = cfg.endpoint.trim_end_matches('/').to_string();
@@ -202,16 +214,10 @@ impl Client {
         } else {
             format!("{endpoint}/univmax/restapi")
         };
-        let auth = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{}", cfg.username, cfg.password))
-        );
         let mut c = Client {
             http,
             cfg: Arc::new(cfg),
             base,
-            auth,
             version: String::new(),
         };
         let v: VersionInfo = c.get_raw(op, "/version", &[]).await?;
@@ -245,13 +251,8 @@ impl Client {
     }
 
     /// `/{ver}/...` path for a resource.
-    pub fn path(&self, rest: &str) -> String {
+    pub(crate) fn path(&self, rest: &str) -> String {
         format!("/{}/{}", self.version, rest.trim_start_matches('/'))
-    }
-
-    /// `/private/{ver}/...`.
-    pub fn private_path(&self, rest: &str) -> String {
-        format!("/private/{}/{}", self.version, rest.trim_start_matches('/'))
     }
 
     async fn get_raw<T: DeserializeOwned>(
@@ -319,39 +320,38 @@ impl Client {
             .map(|_| ())
     }
 
+    /// How job and copy waits pace their polls.
+    pub fn pace(&self) -> poll::Pace {
+        let max = self.cfg.job_poll_interval;
+        poll::Pace::new(
+            max.min(Duration::from_millis(250))
+                .max(Duration::from_millis(20)),
+            max,
+        )
+    }
+
     /// Polls a job until it ends or the job timeout passes.
     pub async fn wait_job(&self, op: &str, id: &str) -> Result<Job> {
-        let start = tokio::time::Instant::now();
-        let mut interval = self
-            .cfg
-            .job_poll_interval
-            .min(Duration::from_millis(250))
-            .max(Duration::from_millis(20));
-        loop {
-            let j: Job = self
-                .get_raw(op, &self.path(&format!("system/job/{id}")), &[])
-                .await?;
+        let deadline = tokio::time::Instant::now() + self.cfg.job_timeout;
+        let path = self.path(&format!("system/job/{}", api::seg(id)));
+        let done = poll::poll(self.pace(), deadline, || async {
+            let j: Job = self.get_raw(op, &path, &[]).await?;
             match j.status.as_str() {
-                "SUCCEEDED" => return Ok(j),
-                "FAILED" => {
-                    return Err(Error::JobFailed {
-                        op: op.into(),
-                        job_id: id.into(),
-                        result: j.result.clone().unwrap_or_else(|| "no reason given".into()),
-                    });
-                }
-                _ => {}
-            }
-            if start.elapsed() >= self.cfg.job_timeout {
-                return Err(Error::JobTimeout {
+                "SUCCEEDED" => Ok(poll::Step::Done(j)),
+                "FAILED" => Err(Error::JobFailed {
                     op: op.into(),
                     job_id: id.into(),
-                    secs: self.cfg.job_timeout.as_secs(),
-                });
+                    result: j.result.clone().unwrap_or_else(|| "no reason given".into()),
+                }),
+                _ => Ok(poll::Step::Wait(None)),
             }
-            tokio::time::sleep(interval).await;
-            interval = (interval * 2).min(self.cfg.job_poll_interval);
-        }
+        })
+        .await?;
+        done.ok_or_else(|| Error::JobTimeout {
+            op: op.into(),
+            job_id: id.into(),
+            secs: self.cfg.job_timeout.as_secs(),
+        })
     }
 
     /// Follows an iterator to the end and releases it.
@@ -415,7 +415,7 @@ impl Client {
             let mut rb = self
                 .http
                 .request(method.clone(), &url)
-                .header("Authorization", &self.auth)
+                .basic_auth(&self.cfg.username, Some(&self.cfg.password))
                 .header("Accept", "application/json");
             if !query.is_empty() {
                 rb = rb.query(query);
@@ -500,7 +500,7 @@ fn describe(e: &reqwest::Error) -> String {
         s.push_str(&c.to_string());
         src = c.source();
     }
-    if s.contains("certificate") || s.contains("UnknownIssuer") {
+    if s.contains("certificate") || s.contains("UnknownIssuer") || s.contains("NotValidForName") {
         s.push_str(" (the server's certificate is not trusted: set ca_cert_file to its CA, or insecure = true for a test system)");
     }
     s
@@ -510,70 +510,6 @@ fn describe(e: &reqwest::Error) -> String {
 pub fn derive_api_version(v: &str) -> String {
     let mut p = v.trim_start_matches(['V', 'v']).split('.');
     format!("{}{}", p.next().unwrap_or("10"), p.next().unwrap_or("0"))
-}
-
-fn tls_config(cfg: &Config) -> std::result::Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let config = if cfg.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-            .with_no_client_auth()
-    } else {
-        use rustls::pki_types::{CertificateDer, pem::PemObject};
-        let mut roots = rustls::RootCertStore::empty();
-        let pem = cfg.ca_cert_pem.clone().unwrap_or_default();
-        for c in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            let c = c.map_err(|e| format!("ca_cert_file is not a PEM certificate bundle: {e}"))?;
-            roots
-                .add(c)
-                .map_err(|e| format!("ca_cert_file holds an unusable certificate: {e}"))?;
-        }
-        if roots.is_empty() {
-            return Err("ca_cert_file holds no certificate".into());
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    Ok(config)
-}
-
-/// `insecure = true`: accepts any server certificate (test systems only).
-#[derive(Debug)]
-struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _e: &rustls::pki_types::CertificateDer<'_>,
-        _i: &[rustls::pki_types::CertificateDer<'_>],
-        _n: &rustls::pki_types::ServerName<'_>,
-        _o: &[u8],
-        _t: rustls::pki_types::UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &rustls::pki_types::CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &rustls::pki_types::CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]

@@ -209,6 +209,202 @@ pub struct SgList {
     pub ids: Vec<String>,
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct HostList {
+    #[serde(rename = "hostId", default)]
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct MaskingViewList {
+    #[serde(rename = "maskingViewId", default)]
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ArrayList {
+    #[serde(rename = "symmetrixId", default)]
+    pub ids: Vec<String>,
+}
+
+/// An initiator group (`GET {sp}/host/{host}`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Host {
+    #[serde(rename = "hostId")]
+    pub id: String,
+    #[serde(default)]
+    pub initiator: Vec<String>,
+    #[serde(default)]
+    pub maskingview: Vec<String>,
+    #[serde(default)]
+    pub num_of_masking_views: u64,
+}
+
+impl Host {
+    /// Whether the host holds exactly these initiators (case-insensitive).
+    pub fn holds_exactly(&self, initiators: &[&str]) -> bool {
+        let mut mine: Vec<String> = self
+            .initiator
+            .iter()
+            .map(|i| i.to_ascii_lowercase())
+            .collect();
+        let mut theirs: Vec<String> = initiators.iter().map(|i| i.to_ascii_lowercase()).collect();
+        mine.sort();
+        theirs.sort();
+        mine == theirs
+    }
+}
+
+/// `GET {sp}/initiator/{id}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Initiator {
+    #[serde(rename = "initiatorId")]
+    pub id: String,
+    pub host: Option<String>,
+}
+
+/// `GET {sp}/maskingview/{mv}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct MaskingView {
+    #[serde(rename = "maskingViewId")]
+    pub id: String,
+    #[serde(rename = "hostId")]
+    pub host: Option<String>,
+    #[serde(rename = "hostGroupId")]
+    pub host_group: Option<String>,
+    #[serde(rename = "portGroupId", default)]
+    pub port_group: String,
+    #[serde(rename = "storageGroupId", default)]
+    pub storage_group: String,
+}
+
+/// One row of `GET {sp}/maskingview/{mv}/connections`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Connection {
+    #[serde(rename = "volumeId")]
+    pub volume_id: String,
+    #[serde(default)]
+    pub host_lun_address: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Connections {
+    #[serde(rename = "maskingViewConnection", default)]
+    pub rows: Vec<Connection>,
+}
+
+/// `{"directorId": "SE-1E", "portId": "0"}` (8.4: `"SE-1E:0"`).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+pub struct PortKey {
+    #[serde(rename = "directorId")]
+    pub director: String,
+    #[serde(rename = "portId")]
+    pub port: String,
+}
+
+impl PortKey {
+    /// The port number alone, whichever form the release sent.
+    pub fn port_number(&self) -> &str {
+        self.port.rsplit(':').next().unwrap_or(&self.port)
+    }
+}
+
+/// `GET {sp}/portgroup/{pg}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PortGroup {
+    #[serde(rename = "portGroupId")]
+    pub id: String,
+    #[serde(rename = "symmetrixPortKey", default)]
+    pub ports: Vec<PortKey>,
+    #[serde(default)]
+    pub maskingview: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct SymmetrixPort {
+    #[serde(default)]
+    pub identifier: String,
+    #[serde(default)]
+    pub ip_addresses: Vec<String>,
+}
+
+/// `GET .../director/{dir}/port/{port}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct DirectorPort {
+    #[serde(rename = "symmetrixPort")]
+    pub port: SymmetrixPort,
+}
+
+impl DirectorPort {
+    /// The target IQN without the `,t,0x0001` some releases append.
+    pub fn target_iqn(&self) -> &str {
+        self.port.identifier.split(',').next().unwrap_or_default()
+    }
+}
+
+/// One linked target of a snapshot generation.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct LinkedDevice {
+    #[serde(rename = "targetDevice")]
+    pub target: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub defined: bool,
+    #[serde(
+        rename = "percentageCopied",
+        default,
+        deserialize_with = "flexible_f64"
+    )]
+    pub percent_copied: f64,
+}
+
+/// One generation of a snapshot of a source volume.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct SnapshotSrc {
+    #[serde(rename = "snapshotName")]
+    pub name: String,
+    #[serde(default)]
+    pub generation: u32,
+    #[serde(default)]
+    pub timestamp: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(rename = "linkedDevices", default)]
+    pub linked: Vec<LinkedDevice>,
+}
+
+/// The snapshot a volume is linked to as a target.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct SnapshotLnk {
+    #[serde(rename = "linkSourceName", default)]
+    pub source: String,
+    #[serde(rename = "snapshotName", default)]
+    pub name: String,
+    #[serde(default)]
+    pub generation: u32,
+}
+
+/// `GET /private/{ver}/replication/symmetrix/{array}/volume/{dev}/snapshot`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct VolumeSnapshots {
+    #[serde(rename = "snapshotSrcs", default)]
+    pub sources: Vec<SnapshotSrc>,
+    #[serde(rename = "snapshotLnks", default)]
+    pub links: Vec<SnapshotLnk>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct HeadroomRow {
+    #[serde(rename = "headroomCapacity")]
+    pub capacity: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Headroom {
+    pub headroom: Option<Vec<HeadroomRow>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +429,32 @@ mod tests {
         let new: Srp = serde_json::from_str(r#"{"srpId": "SRP_1", "reserved_cap_percent": 0, "srp_capacity": {"subscribed_allocated_tb": 35.66, "subscribed_total_tb": 347.88, "snapshot_modified_tb": 0, "snapshot_total_tb": 133.76, "usable_used_tb": 36.96, "usable_total_tb": 62.87, "effective_used_capacity_percent": 54}}"#).unwrap();
         let (u, a, _) = new.capacity_gb();
         assert!((u - 62.87 * 1024.0).abs() < 1e-6 && (a - 36.96 * 1024.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn export_shapes_parse_the_spec_examples() {
+        let h: Host = serde_json::from_str(r#"{"hostId": "OS-myhost-I-IG", "num_of_initiators": 1, "initiator": ["iqn.1993-08.org.debian:01:abc"], "maskingview": ["OS-myhost-I-PG-MV"], "num_of_masking_views": 1}"#).unwrap();
+        assert!(h.holds_exactly(&["IQN.1993-08.org.debian:01:abc"]));
+        assert!(!h.holds_exactly(&["iqn.1993-08.org.debian:01:abc", "iqn.other"]));
+        let mv: MaskingView = serde_json::from_str(r#"{"maskingViewId": "mv", "hostId": "h", "portGroupId": "pg", "storageGroupId": "sg"}"#).unwrap();
+        assert_eq!(
+            (
+                mv.host.as_deref(),
+                mv.port_group.as_str(),
+                mv.storage_group.as_str()
+            ),
+            (Some("h"), "pg", "sg")
+        );
+        let c: Connections = serde_json::from_str(r#"{"maskingViewConnection": [{"volumeId": "0001A", "host_lun_address": "0001", "cap_gb": 10.0, "initiatorId": "iqn", "dir_port": "SE-1E:0", "logged_in": false, "on_fabric": false}]}"#).unwrap();
+        assert_eq!(c.rows[0].host_lun_address, "0001");
+        let pg: PortGroup = serde_json::from_str(r#"{"portGroupId": "OS-iscsi-PG", "num_of_ports": 1, "symmetrixPortKey": [{"directorId": "SE-1E", "portId": "SE-1E:0"}]}"#).unwrap();
+        assert_eq!(pg.ports[0].port_number(), "0");
+        let dp: DirectorPort = serde_json::from_str(r#"{"symmetrixPort": {"symmetrixPortKey": {"directorId": "SE-1E", "portId": "0"}, "identifier": "iqn.1992-04.com.emc:600009700bca30c01e3e012e00000001,t,0x0001", "ip_addresses": ["192.0.2.10"]}}"#).unwrap();
+        assert_eq!(
+            dp.target_iqn(),
+            "iqn.1992-04.com.emc:600009700bca30c01e3e012e00000001"
+        );
+        let s: VolumeSnapshots = serde_json::from_str(r#"{"snapshotSrcs": [{"snapshotName": "snap1", "generation": 0, "timestamp": "Thu Nov 23 10:00:00 2026", "state": "Established", "linkedDevices": [{"targetDevice": "0001B", "percentageCopied": 100, "state": "Copied", "copy": true, "defined": true, "linked": true}]}], "snapshotLnks": []}"#).unwrap();
+        assert!(s.sources[0].linked[0].defined);
     }
 }

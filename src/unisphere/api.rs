@@ -1,0 +1,647 @@
+//! Typed Unisphere calls for one array: the only place that knows paths,
+//! request bodies and the differences between API versions.
+//!
+//! Every path segment that carries a name (storage group, host, masking
+//! view, port group, volume, snapshot) is percent-encoded, so a name with a
+//! space, a slash or `..` reaches the array as one segment and can never
+//! address another resource. Bodies are built here from typed arguments;
+//! their shapes are pinned by the tests below with the spec's JSON.
+
+use super::{
+    ArrayList, Client, Connections, DirectorPort, Done, Error, Headroom, Host, HostList, Initiator,
+    MaskingView, MaskingViewList, PortGroup, Result, SgList, SloList, Srp, StorageGroup,
+    SymmetrixInfo, Volume, VolumeId, VolumeSnapshots, WorkloadList,
+};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Characters escaped in a path segment: everything but unreserved ones.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|')
+    .add(b'[')
+    .add(b']')
+    .add(b';')
+    .add(b'&')
+    .add(b'=')
+    .add(b'+')
+    .add(b'$')
+    .add(b',')
+    .add(b':')
+    .add(b'@')
+    .add(b'\'');
+
+/// One path segment, percent-encoded; `.` and `..` are encoded too.
+pub fn seg(s: &str) -> String {
+    match s {
+        "." => "%2E".into(),
+        ".." => "%2E%2E".into(),
+        _ => utf8_percent_encode(s, SEGMENT).to_string(),
+    }
+}
+
+/// A new volume for a storage group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVolume {
+    pub identifier: String,
+    pub size_gb: i64,
+}
+
+/// The service-level part of a new storage group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloParam {
+    pub slo: String,
+    pub workload: Option<String>,
+}
+
+/// The typed API of one array.
+#[derive(Clone)]
+pub struct Array {
+    pub client: Client,
+    pub id: String,
+}
+
+fn ident(name: &str) -> Value {
+    json!({"identifier_name": name, "volumeIdentifierChoice": "identifier_name"})
+}
+
+impl Array {
+    pub fn new(client: Client, id: &str) -> Self {
+        Array {
+            client,
+            id: id.to_string(),
+        }
+    }
+
+    fn version(&self) -> u32 {
+        self.client.version_number()
+    }
+
+    /// Whether the array moves volumes between groups in one step (9.0+).
+    pub fn has_move(&self) -> bool {
+        self.version() >= 90
+    }
+
+    fn sp(&self, segs: &[&str]) -> String {
+        let mut p = format!(
+            "/{}/sloprovisioning/symmetrix/{}",
+            self.client.version(),
+            seg(&self.id)
+        );
+        for s in segs {
+            p.push('/');
+            p.push_str(&seg(s));
+        }
+        p
+    }
+
+    fn rp(&self, segs: &[&str]) -> String {
+        let mut p = format!(
+            "/private/{}/replication/symmetrix/{}",
+            self.client.version(),
+            seg(&self.id)
+        );
+        for s in segs {
+            p.push('/');
+            p.push_str(&seg(s));
+        }
+        p
+    }
+
+    fn sys(&self, segs: &[&str]) -> String {
+        let mut p = format!("/{}/system/symmetrix", self.client.version());
+        for s in segs {
+            p.push('/');
+            p.push_str(&seg(s));
+        }
+        p
+    }
+
+    // ---- system ---------------------------------------------------------------
+
+    /// Serials of the arrays this Unisphere manages.
+    pub async fn list_arrays(&self) -> Result<Vec<String>> {
+        let l: ArrayList = self.client.get("list arrays", &self.sys(&[]), &[]).await?;
+        Ok(l.ids)
+    }
+
+    pub async fn info(&self) -> Result<SymmetrixInfo> {
+        self.client
+            .get("read array", &self.sys(&[&self.id]), &[])
+            .await
+    }
+
+    pub async fn service_levels(&self) -> Result<Vec<String>> {
+        let l: SloList = self
+            .client
+            .get("list service levels", &self.sp(&["slo"]), &[])
+            .await?;
+        Ok(l.slo_id)
+    }
+
+    pub async fn workloads(&self) -> Result<Vec<String>> {
+        let l: WorkloadList = self
+            .client
+            .get("list workloads", &self.sp(&["workloadtype"]), &[])
+            .await?;
+        Ok(l.workload_id)
+    }
+
+    pub async fn srp(&self, srp: &str) -> Result<Srp> {
+        self.client
+            .get(&format!("read SRP {srp}"), &self.sp(&["srp", srp]), &[])
+            .await
+    }
+
+    /// Workload-planner headroom in GB; `None` where the array has none.
+    pub async fn headroom(&self, srp: &str, slo: &str, workload: &str) -> Result<Option<f64>> {
+        let path = format!(
+            "/{}/wlp/symmetrix/{}/headroom",
+            self.client.version(),
+            seg(&self.id)
+        );
+        match self
+            .client
+            .get::<Headroom>(
+                "read headroom",
+                &path,
+                &[("srp", srp), ("slo", slo), ("workloadtype", workload)],
+            )
+            .await
+        {
+            Ok(h) => Ok(h
+                .headroom
+                .and_then(|rows| rows.first().and_then(|r| r.capacity))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    // ---- storage groups -----------------------------------------------------
+
+    pub async fn storage_group(&self, sg: &str) -> Result<Option<StorageGroup>> {
+        self.client
+            .get_opt("read storage group", &self.sp(&["storagegroup", sg]))
+            .await
+    }
+
+    pub async fn list_storage_groups(&self, name: &str) -> Result<Vec<String>> {
+        let l: SgList = self
+            .client
+            .get(
+                "list storage groups",
+                &self.sp(&["storagegroup"]),
+                &[("storageGroupId", name)],
+            )
+            .await?;
+        Ok(l.ids)
+    }
+
+    /// Creates an empty storage group: with a service level, or without
+    /// (srp "None"), as masking-view parents are. A 409 is the caller's to judge.
+    pub async fn create_storage_group(
+        &self,
+        sg: &str,
+        srp: &str,
+        slo: Option<&SloParam>,
+    ) -> Result<()> {
+        let body = self.create_sg_body(sg, srp, slo);
+        self.client
+            .change(
+                &format!("create storage group {sg}"),
+                Method::POST,
+                &self.sp(&["storagegroup"]),
+                body,
+            )
+            .await
+            .map(|_| ())
+    }
+
+    fn create_sg_body(&self, sg: &str, srp: &str, slo: Option<&SloParam>) -> Value {
+        let mut body = json!({"srpId": srp, "storageGroupId": sg, "emulation": "FBA", "create_empty_storage_group": "true"});
+        if let Some(p) = slo {
+            let mut param = json!({"sloId": p.slo, "workloadSelection": p.workload.as_deref().unwrap_or("None")});
+            if self.version() < 90 {
+                param["num_of_vols"] = json!(0);
+                param["volumeAttribute"] = json!({"volume_size": "0", "capacityUnit": "GB"});
+            } else {
+                param["volumeAttributes"] =
+                    json!([{"num_of_vols": 0, "volume_size": "0", "capacityUnit": "GB"}]);
+            }
+            body["sloBasedStorageGroupParam"] = json!([param]);
+        }
+        body
+    }
+
+    async fn edit_sg(&self, op: &str, sg: &str, action: Value) -> Result<Done> {
+        self.client
+            .change(
+                op,
+                Method::PUT,
+                &self.sp(&["storagegroup", sg]),
+                json!({"editStorageGroupActionParam": action}),
+            )
+            .await
+    }
+
+    /// Makes new volumes in a group in one job; the job's task text names them.
+    pub async fn create_volumes(&self, sg: &str, vols: &[NewVolume]) -> Result<Done> {
+        let what = vols
+            .iter()
+            .map(|v| v.identifier.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.edit_sg(
+            &format!("create volume {what} in {sg}"),
+            sg,
+            self.add_volume_action(vols)?,
+        )
+        .await
+    }
+
+    fn add_volume_action(&self, vols: &[NewVolume]) -> Result<Value> {
+        let add = if self.version() < 90 {
+            let [v] = vols else {
+                return Err(Error::Other {
+                    op: "create volumes".into(),
+                    detail: "API 8.4 makes one named volume per request".into(),
+                });
+            };
+            json!({"num_of_vols": 1, "emulation": "FBA", "volumeIdentifier": ident(&v.identifier),
+                   "volumeAttribute": {"volume_size": v.size_gb.to_string(), "capacityUnit": "GB"}})
+        } else {
+            let attrs: Vec<Value> = vols
+                .iter()
+                .map(|v| json!({"num_of_vols": 1, "volume_size": v.size_gb.to_string(), "capacityUnit": "GB", "volumeIdentifier": ident(&v.identifier)}))
+                .collect();
+            json!({"emulation": "FBA", "create_new_volumes": false, "volumeAttributes": attrs})
+        };
+        Ok(json!({"expandStorageGroupParam": {"addVolumeParam": add}}))
+    }
+
+    pub async fn add_volumes(&self, sg: &str, devs: &[&str]) -> Result<()> {
+        self.edit_sg(
+            &format!("add volume {} to {sg}", devs.join(", ")),
+            sg,
+            json!({"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": devs}}}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn remove_volumes(&self, sg: &str, devs: &[&str]) -> Result<()> {
+        self.edit_sg(
+            &format!("remove volume {} from {sg}", devs.join(", ")),
+            sg,
+            json!({"removeVolumeParam": {"volumeId": devs}}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The array's atomic move (9.0 and later; see [`Array::has_move`]).
+    pub async fn move_volumes(&self, from: &str, to: &str, devs: &[&str]) -> Result<()> {
+        self.edit_sg(
+            &format!("move volume {} from {from} to {to}", devs.join(", ")),
+            from,
+            json!({"moveVolumeToStorageGroupParam": {"volumeId": devs, "storageGroupId": to, "force": "true"}}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn add_child(&self, parent: &str, child: &str) -> Result<()> {
+        self.edit_sg(
+            &format!("nest {child} in {parent}"),
+            parent,
+            json!({"expandStorageGroupParam": {"addExistingStorageGroupParam": {"storageGroupId": [child]}}}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn remove_child(&self, parent: &str, child: &str) -> Result<()> {
+        self.edit_sg(
+            &format!("unnest {child} from {parent}"),
+            parent,
+            json!({"removeStorageGroupParam": {"storageGroupId": [child], "force": "true"}}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn delete_storage_group(&self, sg: &str) -> Result<()> {
+        self.client
+            .delete(
+                &format!("delete storage group {sg}"),
+                &self.sp(&["storagegroup", sg]),
+                None,
+            )
+            .await
+    }
+
+    // ---- volumes ------------------------------------------------------------
+
+    pub async fn volume(&self, dev: &str) -> Result<Option<Volume>> {
+        self.client
+            .get_opt("read volume", &self.sp(&["volume", dev]))
+            .await
+    }
+
+    /// Device ids of the volumes carrying an identifier.
+    pub async fn volumes_by_identifier(&self, identifier: &str) -> Result<Vec<String>> {
+        let ids: Vec<VolumeId> = self
+            .client
+            .list_all(
+                "find volume by identifier",
+                &self.sp(&["volume"]),
+                &[("volume_identifier", identifier)],
+            )
+            .await?;
+        Ok(ids.into_iter().map(|v| v.volume_id).collect())
+    }
+
+    async fn edit_volume(&self, op: &str, dev: &str, action: Value) -> Result<()> {
+        self.client
+            .change(
+                op,
+                Method::PUT,
+                &self.sp(&["volume", dev]),
+                json!({"editVolumeActionParam": action}),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn rename_volume(&self, dev: &str, identifier: &str) -> Result<()> {
+        self.edit_volume(
+            &format!("rename volume {dev} to {identifier}"),
+            dev,
+            json!({"modifyVolumeIdentifierParam": {"volumeIdentifier": ident(identifier)}}),
+        )
+        .await
+    }
+
+    pub async fn expand_volume(&self, dev: &str, size_gb: i64) -> Result<()> {
+        self.edit_volume(
+            &format!("extend volume {dev} to {size_gb} GB"),
+            dev,
+            json!({"expandVolumeParam": {"volumeAttribute": {"volume_size": size_gb.to_string(), "capacityUnit": "GB"}}}),
+        )
+        .await
+    }
+
+    pub async fn free_volume(&self, dev: &str) -> Result<()> {
+        self.edit_volume(
+            &format!("deallocate volume {dev}"),
+            dev,
+            json!({"freeVolumeParam": {"free_volume": "true"}}),
+        )
+        .await
+    }
+
+    pub async fn delete_volume(&self, dev: &str) -> Result<()> {
+        self.client
+            .delete(
+                &format!("delete volume {dev}"),
+                &self.sp(&["volume", dev]),
+                None,
+            )
+            .await
+    }
+
+    // ---- hosts and initiators -------------------------------------------------
+
+    pub async fn host(&self, host: &str) -> Result<Option<Host>> {
+        self.client
+            .get_opt("read host", &self.sp(&["host", host]))
+            .await
+    }
+
+    pub async fn list_hosts(&self) -> Result<Vec<String>> {
+        let l: HostList = self
+            .client
+            .get("list hosts", &self.sp(&["host"]), &[])
+            .await?;
+        Ok(l.ids)
+    }
+
+    pub async fn initiator(&self, id: &str) -> Result<Option<Initiator>> {
+        self.client
+            .get_opt("read initiator", &self.sp(&["initiator", id]))
+            .await
+    }
+
+    pub async fn create_host(&self, host: &str, initiators: &[&str]) -> Result<()> {
+        self.client
+            .change(
+                &format!("create initiator group {host}"),
+                Method::POST,
+                &self.sp(&["host"]),
+                json!({"hostId": host, "initiatorId": initiators}),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn delete_host(&self, host: &str) -> Result<()> {
+        self.client
+            .delete(
+                &format!("delete initiator group {host}"),
+                &self.sp(&["host", host]),
+                None,
+            )
+            .await
+    }
+
+    // ---- masking views ------------------------------------------------------
+
+    pub async fn masking_view(&self, mv: &str) -> Result<Option<MaskingView>> {
+        self.client
+            .get_opt("read masking view", &self.sp(&["maskingview", mv]))
+            .await
+    }
+
+    pub async fn masking_views_of_host(&self, host: &str) -> Result<Vec<String>> {
+        let l: MaskingViewList = self
+            .client
+            .get(
+                "list masking views",
+                &self.sp(&["maskingview"]),
+                &[("host_or_host_group_name", host)],
+            )
+            .await?;
+        Ok(l.ids)
+    }
+
+    /// The host LUN of a volume in a view; `None` when it is not visible
+    /// there (or the view is gone).
+    pub async fn lun(&self, mv: &str, dev: &str) -> Result<Option<u32>> {
+        let c: Connections = match self
+            .client
+            .get(
+                "read masking view connections",
+                &self.sp(&["maskingview", mv, "connections"]),
+                &[("volume_id", dev)],
+            )
+            .await
+        {
+            Ok(c) => c,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(c.rows
+            .iter()
+            .find(|r| r.volume_id == dev)
+            .and_then(|r| u32::from_str_radix(&r.host_lun_address, 16).ok()))
+    }
+
+    pub async fn create_masking_view(
+        &self,
+        mv: &str,
+        host: &str,
+        pg: &str,
+        sg: &str,
+    ) -> Result<()> {
+        self.client
+            .change(
+                &format!("create masking view {mv}"),
+                Method::POST,
+                &self.sp(&["maskingview"]),
+                json!({
+                    "maskingViewId": mv,
+                    "portGroupSelection": {"useExistingPortGroupParam": {"portGroupId": pg}},
+                    "hostOrHostGroupSelection": {"useExistingHostParam": {"hostId": host}},
+                    "storageGroupSelection": {"useExistingStorageGroupParam": {"storageGroupId": sg}},
+                }),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn delete_masking_view(&self, mv: &str) -> Result<()> {
+        self.client
+            .delete(
+                &format!("delete masking view {mv}"),
+                &self.sp(&["maskingview", mv]),
+                None,
+            )
+            .await
+    }
+
+    // ---- ports --------------------------------------------------------------
+
+    pub async fn port_group(&self, pg: &str) -> Result<Option<PortGroup>> {
+        self.client
+            .get_opt("read port group", &self.sp(&["portgroup", pg]))
+            .await
+    }
+
+    /// A director port: `{sp}/director/...` on 8.4, `/system/...` later.
+    pub async fn director_port(&self, director: &str, port: &str) -> Result<DirectorPort> {
+        let path = if self.version() < 90 {
+            self.sp(&["director", director, "port", port])
+        } else {
+            self.sys(&[&self.id, "director", director, "port", port])
+        };
+        self.client.get("read director port", &path, &[]).await
+    }
+
+    // ---- SnapVX -------------------------------------------------------------
+
+    pub async fn volume_snapshots(&self, dev: &str) -> Result<Option<VolumeSnapshots>> {
+        self.client
+            .get_opt(
+                "read volume snapshots",
+                &self.rp(&["volume", dev, "snapshot"]),
+            )
+            .await
+    }
+
+    pub async fn create_snapshot(&self, dev: &str, name: &str) -> Result<()> {
+        self.client
+            .change(
+                &format!("create snapshot {name} of {dev}"),
+                Method::POST,
+                &self.rp(&["snapshot", name]),
+                json!({"deviceNameListSource": [{"name": dev}], "bothSides": "false", "star": "false", "force": "false"}),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn link_action(
+        &self,
+        action: &str,
+        src: &str,
+        name: &str,
+        generation: u32,
+        target: &str,
+    ) -> Result<()> {
+        self.client
+            .change(
+                &format!("{action} {target} to snapshot {name} of {src}"),
+                Method::PUT,
+                &self.rp(&["snapshot", name]),
+                json!({
+                    "deviceNameListSource": [{"name": src}], "deviceNameListTarget": [{"name": target}],
+                    "action": action, "generation": generation, "copy": "true", "star": "false", "force": "false",
+                    "exact": "false", "remote": "false", "symforce": "false", "nocopy": "false",
+                }),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Links `target` to a generation of a snapshot, in copy mode.
+    pub async fn link(&self, src: &str, name: &str, generation: u32, target: &str) -> Result<()> {
+        self.link_action("Link", src, name, generation, target)
+            .await
+    }
+
+    pub async fn unlink(&self, src: &str, name: &str, generation: u32, target: &str) -> Result<()> {
+        self.link_action("Unlink", src, name, generation, target)
+            .await
+    }
+
+    /// Terminates one generation of a snapshot.
+    pub async fn terminate_snapshot(&self, dev: &str, name: &str, generation: u32) -> Result<()> {
+        self.client
+            .delete(
+                &format!("terminate snapshot {name} of {dev}"),
+                &self.rp(&["snapshot", name]),
+                Some(json!({"deviceNameListSource": [{"name": dev}], "generation": generation})),
+            )
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_names_stay_one_segment() {
+        assert_eq!(seg("OS-SRP_1-Diamond-SG"), "OS-SRP_1-Diamond-SG");
+        assert_eq!(seg("../../../sim/state"), "..%2F..%2F..%2Fsim%2Fstate");
+        assert_eq!(seg(".."), "%2E%2E");
+        assert_eq!(seg("OS-db 01/x?y#z"), "OS-db%2001%2Fx%3Fy%23z");
+        assert_eq!(
+            seg("iqn.1993-08.org.debian:01:abc"),
+            "iqn.1993-08.org.debian%3A01%3Aabc"
+        );
+    }
+}
