@@ -4,20 +4,11 @@
 //! workspace's destroy touches nothing of the foreign objects.
 
 mod support;
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{ARRAY, Sim, Tf};
 
 const IQN_A: &str = "iqn.1993-08.org.debian:01:web1a";
 const IQN_B: &str = "iqn.1993-08.org.debian:01:web1b";
-
-/// What the array holds, without job history and counters.
-fn objects(sim: &Sim) -> Value {
-    let a = sim.array();
-    json!({
-        "volumes": a["volumes"], "storage_groups": a["storage_groups"], "hosts": a["hosts"],
-        "masking_views": a["masking_views"], "snapshots": a["snapshots"],
-    })
-}
 
 fn volume(res: &str, name: &str) -> String {
     format!(
@@ -28,14 +19,14 @@ fn volume(res: &str, name: &str) -> String {
 /// Applies, expecting a refusal that mentions each of `says`; the array is
 /// unchanged; destroy of the refusing workspace leaves it unchanged too.
 fn refused_without_change(sim: &Sim, tf: &Tf, says: &[&str]) {
-    let before = objects(sim);
+    let before = sim.objects();
     let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     for s in says {
         assert!(out.contains(s), "expected {s:?} in:\n{out}");
     }
-    assert_eq!(objects(sim), before, "a refused apply changed the array");
+    assert_eq!(sim.objects(), before, "a refused apply changed the array");
     tf.destroy();
-    assert_eq!(objects(sim), before, "destroy touched foreign objects");
+    assert_eq!(sim.objects(), before, "destroy touched foreign objects");
 }
 
 #[test]
@@ -121,7 +112,7 @@ fn a_rename_onto_a_taken_name_is_refused() {
         volume("y", "y")
     ));
     tf.apply();
-    let before = objects(&sim);
+    let before = sim.objects();
     tf.write(&format!(
         "{}{}{}",
         sim.provider_block(),
@@ -130,7 +121,7 @@ fn a_rename_onto_a_taken_name_is_refused() {
     ));
     let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert!(out.contains("already carries that identifier"), "{out}");
-    assert_eq!(objects(&sim), before);
+    assert_eq!(sim.objects(), before);
     // the state still says y, so the rename is still pending
     assert_eq!(tf.resource("vmax_volume.y")["name"], "y");
     let mut ids: Vec<String> = sim.volumes().into_iter().map(|(_, i)| i).collect();
@@ -167,7 +158,7 @@ fn snapshot_names_are_owned() {
         )
     };
     tf.write(&format!("{base}{}", snap("s")));
-    let before = objects(&sim);
+    let before = sim.objects();
     let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert!(
         out.contains("already has a SnapVX snapshot named nightly"),
@@ -179,7 +170,7 @@ fn snapshot_names_are_owned() {
         )),
         "{out}"
     );
-    assert_eq!(objects(&sim), before);
+    assert_eq!(sim.objects(), before);
     // the foreign snapshot goes away out of band; two resources then ask
     // for one name: one gets it, the other is refused
     let (s, b) = sim.rest(

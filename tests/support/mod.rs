@@ -56,7 +56,12 @@ impl Sim {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vmax-sim"))
             .args(["--listen", "127.0.0.1:0", "--state"])
             .arg(&state)
-            .args(["--job-ms", "50", "--copy-ms", "300"])
+            .args(
+                [("--job-ms", "50"), ("--copy-ms", "300")]
+                    .into_iter()
+                    .filter(|(flag, _)| !extra.contains(flag))
+                    .flat_map(|(flag, v)| [flag, v]),
+            )
             .args(extra)
             .env("VMAX_SIM_LOG", "warn")
             .stdout(Stdio::piped())
@@ -189,6 +194,16 @@ impl Sim {
             .map(|(d, _)| d)
             .find(|d| !before.contains(d))
             .expect("new volume")
+    }
+
+    /// What the array holds (volumes, groups, hosts, views, snapshots),
+    /// without job history and counters: compare it before and after.
+    pub fn objects(&self) -> Value {
+        let a = self.array();
+        serde_json::json!({
+            "volumes": a["volumes"], "storage_groups": a["storage_groups"], "hosts": a["hosts"],
+            "masking_views": a["masking_views"], "snapshots": a["snapshots"],
+        })
     }
 
     /// Asserts no volume, storage group, host or masking view is left.
@@ -341,6 +356,62 @@ impl Tf {
     pub fn assert_empty_plan(&self) {
         let (code, text) = self.plan();
         assert_eq!(code, 0, "expected an empty plan:\n{text}");
+    }
+
+    /// Runs terraform and sends it SIGINT (as Ctrl-C does) `after` the
+    /// first output line containing `needle`; returns whether it succeeded
+    /// and its whole output. Terraform then asks the provider to stop.
+    pub fn interrupt(
+        &self,
+        args: &[&str],
+        needle: &str,
+        after: std::time::Duration,
+    ) -> (bool, String) {
+        let mut c = Command::new(terraform_bin());
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.rc)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("start terraform");
+        let pid = child.id();
+        let stderr = child.stderr.take().expect("stderr");
+        let err_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut s);
+            s
+        });
+        let mut out = String::new();
+        let mut sent = false;
+        let reader = BufReader::new(child.stdout.take().expect("stdout"));
+        for line in reader.lines() {
+            let Ok(line) = line else { break };
+            out.push_str(&line);
+            out.push('\n');
+            if !sent && line.contains(needle) {
+                sent = true;
+                let pid = pid.to_string();
+                std::thread::spawn(move || {
+                    std::thread::sleep(after);
+                    let _ = Command::new("kill").args(["-INT", &pid]).status();
+                });
+            }
+        }
+        let status = child.wait().expect("wait terraform");
+        out.push_str(&err_reader.join().unwrap_or_default());
+        assert!(sent, "terraform never printed {needle:?}:\n{out}");
+        (
+            status.success(),
+            out.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
     }
 
     /// `terraform show -json`.
