@@ -120,7 +120,7 @@ pub fn schema() -> Schema {
             attributes: vec![
                 s("id", "`<volume id>:<host>`."),
                 Attribute::required("volume_id", Ty::String, "Device id of the volume to export.").force_new(),
-                Attribute::required("host", Ty::String, "The connecting host's name (the connector's host); names the initiator group `OS-<short host>-I-IG`.").force_new(),
+                Attribute::required("host", Ty::String, "The connecting host's name (the connector's host); names the initiator group `OS-<short host>-I-IG`, where the short host is the name up to its first dot. Two hosts with the same first label cannot both be exported: the second is refused (use a name with a unique first label). An existing initiator group is used only when it holds exactly this initiator.").force_new(),
                 Attribute::required("initiator", Ty::String, "The host's iSCSI initiator name (`iqn.` or `eui.` form).").force_new(),
                 Attribute::optional_computed("port_group", Ty::String, "Port group to export through. Default: the first of the provider's `port_groups`. Port groups are never created by the provider.").force_new(),
                 Attribute::optional("multipath", Ty::Bool, "Whether the host uses multipath: `connection_info` then lists every portal. Default `true`.").with_default(Value::Bool(true)),

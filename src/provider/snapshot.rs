@@ -61,7 +61,7 @@ pub fn schema() -> Schema {
             attributes: vec![
                 Attribute::computed("id", Ty::String, "`<volume id>:<name>`."),
                 Attribute::required("volume_id", Ty::String, "Device id of the source volume.").force_new(),
-                Attribute::required("name", Ty::String, "Snapshot name: at most 32 letters, digits, `_` and `-`.").force_new(),
+                Attribute::required("name", Ty::String, "Snapshot name: at most 32 letters, digits, `_` and `-`. A name the volume already has is refused (import that snapshot instead).").force_new(),
                 Attribute::computed("generation", Ty::Number, "Generation of the newest snapshot of this name (0 is the newest)."),
                 Attribute::computed("timestamp", Ty::String, "When the snapshot was taken, as the array reports it."),
                 Attribute::computed("state", Ty::String, "SnapVX state, e.g. `Established`."),

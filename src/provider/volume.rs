@@ -128,7 +128,7 @@ pub fn schema() -> Schema {
             description: "A VMAX / PowerMax thin volume (TDEV), managed the way the VMAX iSCSI driver does: identifier `OS-<name>`, placed in the default storage group of its service level (`OS-<srp>-<slo>-<workload>-SG`).".into(),
             attributes: vec![
                 Attribute::computed("id", Ty::String, "The device id, five hex digits, e.g. `0001A`."),
-                Attribute::required("name", Ty::String, "Volume name; the array's volume identifier is `OS-<name>`. Changing it renames the volume in place."),
+                Attribute::required("name", Ty::String, "Volume name; the array's volume identifier is `OS-<name>`. A name whose identifier is already on the array is refused before any change (import that volume instead, or choose another name). Changing it renames the volume in place, again only onto a free identifier."),
                 Attribute::required("size_gb", Ty::Number, "Size in GB. Growing it extends the volume in place; shrinking is refused at plan time."),
                 Attribute::optional("service_level", Ty::String, "Service level (SLO): one of the array's levels (`Diamond`, `Platinum`, `Gold`, `Silver`, `Bronze`, `Optimized`), or `None`. Changing it moves the volume in place (retype). Default `Optimized`.").with_default(Value::string("Optimized")),
                 Attribute::optional("workload", Ty::String, "Workload type (`OLTP`, `OLTP_REP`, `DSS`, `DSS_REP`); needs a service level. Omit for none. Changing it retypes in place."),

@@ -1,5 +1,5 @@
 resource "vmax_volume" "db" {
-  name          = "db01"
+  name          = "orders01"
   size_gb       = 100
   service_level = "Diamond"
 }
@@ -11,7 +11,7 @@ resource "vmax_snapshot" "nightly" {
 
 # A test copy of production data, larger than the source, from the snapshot.
 resource "vmax_volume" "db_test_copy" {
-  name          = "db01-test"
+  name          = "orders01-test"
   size_gb       = 200
   service_level = "Silver"
 
@@ -22,7 +22,7 @@ resource "vmax_volume" "db_test_copy" {
 
 # A full clone, unlinked once the copy is complete.
 resource "vmax_volume" "db_clone" {
-  name          = "db01-clone"
+  name          = "orders01-clone"
   size_gb       = 100
   service_level = "Diamond"
   wait_for_copy = true
