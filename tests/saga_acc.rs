@@ -94,27 +94,39 @@ fn copies_that_time_out_while_copying_leave_nothing() {
 }
 
 #[test]
-fn copies_that_time_out_at_a_step_leave_nothing() {
+fn copies_that_time_out_at_each_step_leave_nothing() {
     if !support::acc() {
         return;
     }
     let sim = Sim::start();
-    // the clone's temporary snapshot takes 4 s; the create may take 2 s:
-    // the deadline passes during that step, the next step is not taken
-    for (kind, method, body) in [
-        ("clone", "POST", "deviceNameListSource"),
-        ("from-snapshot", "PUT", "\"Link\""),
+    // each step in turn takes 4 s while the create may take 2 s: the
+    // deadline passes during that step, and the next step is not taken
+    let new_volume = ("PUT", "addVolumeParam");
+    let temp_snapshot = ("POST", "deviceNameListSource");
+    let link = ("PUT", "\"Link\"");
+    for (kind, wait, steps) in [
+        ("clone", true, vec![new_volume, temp_snapshot, link]),
+        ("clone", false, vec![new_volume, temp_snapshot]),
+        ("from-snapshot", true, vec![new_volume, link]),
+        ("from-snapshot", false, vec![new_volume]),
     ] {
-        let (tf, hcl, before) = with_source(&sim, kind != "clone");
-        slow(&sim, method, body, 4000);
-        tf.write(&format!("{hcl}{}", copy(kind, true, "2s")));
-        let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
-        sim.set_faults(json!({}));
-        assert!(out.contains("did not finish within 2 s"), "{kind}: {out}");
-        assert_eq!(sim.objects(), before, "{kind}: something was left behind");
-        tf.write(&hcl);
-        tf.destroy();
-        sim.assert_clean();
+        for (method, body) in steps {
+            let case = format!("{kind} wait={wait} slow {method} {body}");
+            let (tf, hcl, before) = with_source(&sim, kind != "clone");
+            slow(&sim, method, body, 4000);
+            tf.write(&format!("{hcl}{}", copy(kind, wait, "2s")));
+            let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+            sim.set_faults(json!({}));
+            assert!(out.contains("did not finish within 2 s"), "{case}: {out}");
+            assert_eq!(sim.objects(), before, "{case}: something was left behind");
+            assert!(
+                !in_state(&tf).contains(&"vmax_volume.copy".to_string()),
+                "{case}"
+            );
+            tf.write(&hcl);
+            tf.destroy();
+            sim.assert_clean();
+        }
     }
 }
 
@@ -144,36 +156,131 @@ fn a_stopped_clone_leaves_nothing() {
 }
 
 #[test]
-fn exports_that_time_out_or_stop_leave_nothing() {
+fn exports_that_time_out_or_stop_at_each_step_leave_nothing() {
     if !support::acc() {
         return;
     }
     let sim = Sim::start();
     let (tf, hcl, before) = with_source(&sim, false);
-    // nesting the child group takes 4 s, the export may take 2 s: the
-    // host, child and parent it made are removed again
-    slow(&sim, "PUT", "addExistingStorageGroupParam", 4000);
-    tf.write(&format!(
-        "{hcl}{}",
-        export("  timeouts {\n    create = \"2s\"\n  }\n")
-    ));
-    let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
-    assert!(out.contains("did not finish within 2 s"), "{out}");
-    assert_eq!(sim.objects(), before);
-    // Ctrl-C while the child group is being made
-    slow(&sim, "POST", "OS-h1-SRP_1", 5000);
-    tf.write(&format!("{hcl}{}", export("")));
-    let (ok, out) = tf.interrupt(
-        &["apply", "-auto-approve", "-no-color", "-input=false"],
-        "vmax_iscsi_export.e: Creating...",
-        Duration::from_millis(2000),
-    );
-    sim.set_faults(json!({}));
-    assert!(!ok, "{out}");
-    assert_eq!(sim.objects(), before);
-    assert_eq!(in_state(&tf), vec!["vmax_volume.src"]);
+    let steps = [
+        ("POST", "\"hostId\""),                   // the initiator group
+        ("POST", "OS-h1-SRP_1"),                  // the policy child group
+        ("POST", "OS-h1-I-OS-iscsi-PG-SG"),       // the masking-view parent
+        ("PUT", "addExistingStorageGroupParam"),  // nesting the child
+        ("PUT", "moveVolumeToStorageGroupParam"), // moving the volume in
+    ];
+    for (method, body) in steps {
+        // a timeout during the step: what it made is removed again
+        slow(&sim, method, body, 4000);
+        tf.write(&format!(
+            "{hcl}{}",
+            export("  timeouts {\n    create = \"2s\"\n  }\n")
+        ));
+        let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        sim.set_faults(json!({}));
+        assert!(
+            out.contains("did not finish within 2 s"),
+            "{method} {body}: {out}"
+        );
+        assert_eq!(sim.objects(), before, "timeout at {method} {body}");
+        // Ctrl-C during the step: the same
+        slow(&sim, method, body, 5000);
+        tf.write(&format!("{hcl}{}", export("")));
+        let (ok, out) = tf.interrupt(
+            &["apply", "-auto-approve", "-no-color", "-input=false"],
+            "vmax_iscsi_export.e: Creating...",
+            Duration::from_millis(2000),
+        );
+        sim.set_faults(json!({}));
+        assert!(!ok, "{out}");
+        assert_eq!(sim.objects(), before, "stop at {method} {body}");
+        assert_eq!(in_state(&tf), vec!["vmax_volume.src"]);
+    }
     tf.apply();
     tf.assert_empty_plan();
+    tf.destroy();
+    sim.assert_clean();
+}
+
+#[test]
+fn export_removals_stopped_at_each_step_finish_next_time() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let hcl = format!(
+        "{}{}{}",
+        sim.provider_block(),
+        volume("src", "src", ""),
+        export("")
+    );
+    // (method, where the step shows: in the path or in the body, and what)
+    let steps = [
+        ("PUT", "body_contains", "moveVolumeToStorageGroupParam"), // the volume back to its default group
+        ("PUT", "body_contains", "removeStorageGroupParam"),       // unnesting the child
+        ("DELETE", "path_contains", "storagegroup/OS-h1-SRP_1"),   // deleting the child
+        ("DELETE", "path_contains", "maskingview/"),               // deleting the view
+        ("DELETE", "path_contains", "storagegroup/OS-h1-I-"),      // deleting the parent
+        ("DELETE", "path_contains", "host/"),                      // deleting the initiator group
+    ];
+    for (method, field, path) in steps {
+        tf.write(&hcl);
+        tf.apply();
+        sim.set_faults(
+            json!({"rules": [{"method": method, field: path, "delay_ms": 5000, "pass": true}]}),
+        );
+        tf.write(&format!(
+            "{}{}",
+            sim.provider_block(),
+            volume("src", "src", "")
+        ));
+        let (ok, out) = tf.interrupt(
+            &["apply", "-auto-approve", "-no-color", "-input=false"],
+            "vmax_iscsi_export.e: Destroying...",
+            Duration::from_millis(2000),
+        );
+        sim.set_faults(json!({}));
+        assert!(!ok, "{out}");
+        // the stop either came between two steps (the export stays in
+        // state) or after the last one (the removal is complete): never
+        // out of state with parts of it left
+        let left = in_state(&tf).contains(&"vmax_iscsi_export.e".to_string());
+        if path == "moveVolumeToStorageGroupParam" {
+            assert!(
+                left,
+                "stopped before the clean-up, the export stays in state"
+            );
+        }
+        let a = sim.array();
+        if !left {
+            assert!(
+                a["masking_views"].as_object().is_none_or(|m| m.is_empty()),
+                "{method} {path}: out of state, view left"
+            );
+            assert!(
+                a["hosts"].as_object().is_none_or(|m| m.is_empty()),
+                "{method} {path}: out of state, host left"
+            );
+        }
+        // the next run finishes the removal
+        tf.apply();
+        tf.assert_empty_plan();
+        let a = sim.array();
+        for k in ["hosts", "masking_views"] {
+            assert!(
+                a[k].as_object().is_none_or(|m| m.is_empty()),
+                "{method} {path}: {k} left: {}",
+                a[k]
+            );
+        }
+        assert_eq!(
+            a["storage_groups"].as_object().map(|m| m.len()),
+            Some(1),
+            "{method} {path}: {}",
+            a["storage_groups"]
+        );
+    }
     tf.destroy();
     sim.assert_clean();
 }
