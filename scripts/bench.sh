@@ -24,7 +24,7 @@ printf 'provider_installation {\n  dev_overrides {\n    "local/vmax" = "%s"\n  }
 } >"$work/tf/main.tf"
 export TF_CLI_CONFIG_FILE="$work/rc" TF_IN_AUTOMATION=1
 unset RUST_BACKTRACE
-total() { curl -s "$url/sim/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+total() { curl -s -u smc:smc "$url/sim/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
 peak_kb() { grep VmHWM "/proc/$1/status" 2>/dev/null | awk '{print $2}'; }
 
 r0=$(total)
@@ -42,7 +42,7 @@ echo "bench: apply  $(python3 -c "print(round($t1-$t0,1))") s, $apply_per reques
 echo "bench: plan   $(python3 -c "print(round($t2-$t1,1))") s, $plan_per requests/volume (target <= $PLAN_REQ_TARGET)"
 echo "bench: vmax-sim peak memory $(( $(peak_kb "$pid") / 1024 )) MiB"
 terraform -chdir="$work/tf" destroy -auto-approve -parallelism=10 -no-color >"$work/destroy.log" 2>&1 || { tail -20 "$work/destroy.log"; exit 1; }
-left=$(curl -s "$url/sim/state" | python3 -c 'import json,sys; a=json.load(sys.stdin)["arrays"]["000197800123"]; print(len(a["volumes"])+len(a["storage_groups"]))')
+left=$(curl -s -u smc:smc "$url/sim/state" | python3 -c 'import json,sys; a=json.load(sys.stdin)["arrays"]["000197800123"]; print(len(a["volumes"])+len(a["storage_groups"]))')
 echo "bench: after destroy, $left objects left on the array"
 fail=0
 python3 -c "import sys; sys.exit(0 if $apply_per <= $APPLY_REQ_TARGET else 1)" || { echo "bench: FAIL apply requests/volume"; fail=1; }

@@ -392,19 +392,7 @@ fn retype_of_an_exported_volume_never_leaves_the_view() {
         .unwrap()
         .to_string();
     let lun = tf.resource("vmax_iscsi_export.e")["host_lun_id"].clone();
-    let c = reqwest::blocking::Client::builder()
-        .tls_danger_accept_invalid_certs(true)
-        .build()
-        .unwrap();
-    let log_len = c
-        .get(format!("{}/sim/requests", sim.url))
-        .send()
-        .unwrap()
-        .json::<Value>()
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .len();
+    let log_len = sim.hook_get("/sim/requests").as_array().unwrap().len();
 
     tf.write(&cfg("Gold"));
     let (code, plan) = tf.plan();
@@ -421,15 +409,7 @@ fn retype_of_an_exported_volume_never_leaves_the_view() {
     );
     assert_eq!(tf.resource("vmax_volume.a")["service_level"], "Gold");
     // the volume moved between host 1's child groups in one step
-    let log: Vec<Value> = c
-        .get(format!("{}/sim/requests", sim.url))
-        .send()
-        .unwrap()
-        .json::<Value>()
-        .unwrap()
-        .as_array()
-        .unwrap()[log_len..]
-        .to_vec();
+    let log: Vec<Value> = sim.hook_get("/sim/requests").as_array().unwrap()[log_len..].to_vec();
     let changes: Vec<&Value> = log.iter().filter(|r| r["method"] != "GET").collect();
     assert!(
         changes.iter().any(|r| r["body"]

@@ -6,12 +6,13 @@ use serde_json::json;
 use support::{Sim, Tf};
 
 /// An array with known SRP numbers: 1000 GB usable, 250 GB allocated by
-/// others, 3000 GB subscribed, 10 % reserved, headroom for Diamond+OLTP.
+/// others, 3000 GB subscribed, 10 % reserved, and workload-planner data
+/// (headroom) for Diamond+OLTP only (`wlp: false`: no figures otherwise).
 fn seeded_sim() -> Sim {
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("seed.json");
     std::fs::write(&seed, json!({"arrays": [{
-        "symmetrix_id": "000197800123", "model": "PowerMax_2000", "ucode": "5978.711.711",
+        "symmetrix_id": "000197800123", "model": "PowerMax_2000", "ucode": "5978.711.711", "wlp": false,
         "slos": ["Diamond", "Gold"], "workloads": ["OLTP", "DSS"],
         "srps": {"SRP_1": {"srp_id": "SRP_1", "total_usable_cap_gb": 1000.0, "reserved_cap_percent": 10,
             "base_allocated_gb": 250.0, "base_subscribed_gb": 3000.0, "headroom_gb": {"Diamond+OLTP": 600.0}}},
@@ -40,17 +41,12 @@ fn pool_figures_follow_the_seed_formula() {
         .as_str()
         .unwrap()
         .to_string();
-    let c = reqwest::blocking::Client::builder()
-        .tls_danger_accept_invalid_certs(true)
-        .build()
-        .unwrap();
-    assert!(
-        c.put(format!("{}/sim/write", sim.url))
-            .json(&json!({"array": support::ARRAY, "volume": dev, "percent": 50}))
-            .send()
-            .unwrap()
-            .status()
-            .is_success()
+    assert_eq!(
+        sim.hook_put(
+            "/sim/write",
+            &json!({"array": support::ARRAY, "volume": dev, "percent": 50})
+        ),
+        204
     );
 
     let pools = "data \"vmax_pool\" \"gold\" {\n  service_level = \"Gold\"\n}\ndata \"vmax_pool\" \"diamond\" {\n  service_level = \"Diamond\"\n  workload = \"OLTP\"\n}\n";

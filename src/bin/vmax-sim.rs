@@ -66,6 +66,9 @@ struct Args {
     /// For this long after a volume is made, lookups by its identifier miss it.
     #[arg(long, default_value_t = 0)]
     lookup_lag_ms: u64,
+    /// Share (0 to 1) of changes that are made and then answered 503 (a lost answer).
+    #[arg(long, default_value_t = 0.0)]
+    lost_answer_rate: f64,
     /// Seed for latency, error and job-failure choices (repeatable runs).
     #[arg(long)]
     seed: Option<u64>,
@@ -84,6 +87,7 @@ async fn main() {
     for (name, v) in [
         ("--error-rate", a.error_rate),
         ("--job-failure-rate", a.job_failure_rate),
+        ("--lost-answer-rate", a.lost_answer_rate),
     ] {
         if !(0.0..=1.0).contains(&v) {
             eprintln!("vmax-sim: {name} must be between 0 and 1, not {v}");
@@ -108,6 +112,7 @@ async fn main() {
             seed: a.seed,
             rules: vec![],
             lookup_lag_ms: a.lookup_lag_ms,
+            lost_answer_rate: a.lost_answer_rate,
         },
     };
     let sim = match Sim::open(cfg) {

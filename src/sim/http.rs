@@ -4,7 +4,8 @@
 //! answers are rendered by `render` in the shape of the path's version.
 
 use super::Sim;
-use super::model::{Array, HostIoLimit, NewStorageGroup, SimError, SimResult};
+use super::filters::{self, Field};
+use super::model::{Array, HostIoLimit, NewStorageGroup, PortKey, SimError, SimResult};
 use super::render;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -14,9 +15,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// API versions served under `/univmax/restapi/{ver}/`.
-pub const VERSIONS: &[u32] = &[84, 90, 91, 92, 100, 101, 102, 103, 104, 110];
+pub const VERSIONS: &[u32] = &[83, 84, 90, 91, 92, 100, 101, 102, 103, 104, 110];
 
-type Query = BTreeMap<String, String>;
+pub type Query = BTreeMap<String, String>;
 
 /// What one route produced: status and body, or a refusal.
 pub(crate) type Answer = SimResult<(StatusCode, Value)>;
@@ -28,6 +29,19 @@ fn ok(v: Value) -> Answer {
 pub fn error_response(status: u16, message: &str) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (code, axum::Json(json!({ "message": message }))).into_response()
+}
+
+/// A response whose body fails at once: the client sees the connection
+/// close before an answer arrives.
+fn dropped_connection() -> Response {
+    let stream = tokio_stream::once(Err::<Bytes, std::io::Error>(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "simulated: connection dropped after the change was made",
+    )));
+    Response::builder()
+        .status(StatusCode::OK)
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap_or_else(|_| error_response(500, "cannot build the dropped answer"))
 }
 
 fn parse_query(uri: &Uri) -> Query {
@@ -56,9 +70,10 @@ pub async fn handle(
             "Unauthorized: the user name or password is wrong (HTTP Basic authentication is required)",
         );
     }
-    if let Some(resp) = sim.inject_faults(&method, &path, &body).await {
-        return resp;
-    }
+    let lose_answer = match sim.inject_faults(&method, &path, &body).await {
+        Err(resp) => return resp,
+        Ok(lost) => lost,
+    };
     let query = parse_query(&uri);
     let raw_body = body.clone();
     let body: Value = if body.is_empty() {
@@ -87,13 +102,31 @@ pub async fn handle(
         })
         .collect();
     let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
-    let (template, answer) = route(&sim, &method, &segs, &query, &body).await;
+    let (template, mut answer) = route(&sim, &method, &segs, &query, &body).await;
+    // routes know only the segments after the version: name the whole path
+    if let Err(e) = &mut answer
+        && e.status == 404
+        && e.message.starts_with("No such resource: ")
+    {
+        e.message = format!("No such resource: {method} {path}");
+    }
     let status = match &answer {
         Ok((s, _)) => s.as_u16(),
         Err(e) => e.status,
     };
     sim.metrics.record(method.as_str(), &template, status);
     sim.metrics.log(method.as_str(), &path, status, &raw_body);
+    // the change is made (and persisted); only its answer is lost
+    match lose_answer.as_deref() {
+        Some("close") => return dropped_connection(),
+        Some(_) => {
+            return error_response(
+                503,
+                "Service Unavailable (simulated: the change was made, the answer lost)",
+            );
+        }
+        None => {}
+    }
     match answer {
         Ok((s, _)) if s == StatusCode::NO_CONTENT => (s, ()).into_response(),
         Ok((s, v)) => (s, axum::Json(v)).into_response(),
@@ -140,6 +173,28 @@ async fn route(
             return ("/common/Iterator/{id}".into(), sim.iterator_delete(id));
         }
         _ => {}
+    }
+    // the enhanced API (Unisphere 10.x): /univmax/restapi/v1/systems/{array}/...
+    if let ["v1", "systems", a, kind @ ("volumes" | "storage-groups")] = segs {
+        let template = format!("/v1/systems/{{array}}/{kind}");
+        if method != Method::GET {
+            return (template, Err(method_not_allowed(method)));
+        }
+        if !sim.serves_enhanced_api() {
+            return (
+                template,
+                Err(SimError::not_found(format!(
+                    "No such resource: GET /univmax/restapi/v1/systems/{a}/{kind} (the enhanced API needs Unisphere 10.0 or later; this one reports {})",
+                    sim.cfg.unisphere_version
+                ))),
+            );
+        }
+        let w = sim.world.lock().await;
+        let ans = w.array(a).and_then(|arr| {
+            super::enhanced::list(arr, kind, q.get("select"), q.get("filter"))
+                .map(|v| (StatusCode::OK, v))
+        });
+        return (template, ans);
     }
     let (private, segs) = match segs {
         ["private", rest @ ..] => (true, rest),
@@ -217,6 +272,17 @@ async fn route_versioned(
             t.push_str("/system/symmetrix/{array}/job/{id}");
             sim.job_body(id, Some(a)).await
         }
+        ["system", "symmetrix", a, "health"] if get => {
+            t.push_str("/system/symmetrix/{array}/health");
+            let w = sim.world.lock().await;
+            w.array(a)?;
+            let now = super::now_ms();
+            let metric = |name: &str| json!({"cached_date": now, "expired": false, "metric": name, "instance_metrics": [{}], "health_score": 100, "data_date": now});
+            ok(json!({
+                "num_failed_disks": 0,
+                "health_score_metric": [metric("SERVICE_LEVEL_COMPLIANCE"), metric("OVERALL"), metric("CAPACITY"), metric("CONFIGURATION"), metric("SYSTEM_UTILIZATION")],
+            }))
+        }
         ["system", "tag"] if get => {
             t.push_str("/system/tag");
             ok(json!({"tag_name": []}))
@@ -266,18 +332,21 @@ async fn route_versioned(
             let w = sim.world.lock().await;
             let a = w.array(a)?;
             let srp = q.get("srp").cloned().unwrap_or_default();
-            let key = format!(
-                "{}+{}",
-                q.get("slo").map(String::as_str).unwrap_or("None"),
-                q.get("workloadtype").map(String::as_str).unwrap_or("None")
-            );
-            let hr: Vec<Value> = a
-                .srps
-                .get(&srp)
-                .and_then(|s| s.headroom_gb.get(&key))
-                .map(|h| vec![json!({"headroomCapacity": h, "srp": srp})])
-                .unwrap_or_default();
-            ok(json!({"headroom": hr}))
+            if !a.srps.contains_key(&srp) {
+                return Err(SimError::not_found(format!("Cannot find SRP {srp}")));
+            }
+            let slo = q.get("slo").map(String::as_str).unwrap_or("None");
+            let wl = q.get("workloadtype").map(String::as_str).unwrap_or("None");
+            match a.headroom(&srp, slo, wl) {
+                Some(h) => ok(
+                    json!({"headroom": [{"headroomCapacity": h, "srp": srp, "sloName": slo, "workloadType": wl}]}),
+                ),
+                // no workload-planner data: a 4xx, never an empty list
+                None => Err(SimError::not_found(format!(
+                    "Workload planner data is not available for array {} (service level {slo}, workload {wl})",
+                    a.symmetrix_id
+                ))),
+            }
         }
         ["sloprovisioning", "symmetrix"] if get => {
             t.push_str("/sloprovisioning/symmetrix");
@@ -455,12 +524,20 @@ async fn sloprovisioning(
         }
         ["storagegroup"] if get => {
             t.push_str("/storagegroup");
+            filters::check(q, "storage group", SG_FILTERS)?;
             let w = sim.world.lock().await;
             let a = w.array(array)?;
             let ids: Vec<&String> = a
                 .storage_groups
                 .keys()
-                .filter(|k| q.get("storageGroupId").is_none_or(|f| like(f, k)))
+                .filter(|k| {
+                    q.get("storageGroupId").is_none_or(|f| like(f, k))
+                        && q.get("volumeId")
+                            .is_none_or(|d| a.storage_groups[*k].volumes.contains(d))
+                        && (q.keys().all(|f| f == "storageGroupId" || f == "volumeId")
+                            || render::storage_group(a, k, ver)
+                                .is_some_and(|g| filters::matches(q, SG_FILTERS, &g)))
+                })
                 .collect();
             ok(json!({"storageGroupId": ids}))
         }
@@ -522,6 +599,11 @@ async fn sloprovisioning(
         ["storagegroup", sg] if *m == Method::PUT => {
             t.push_str("/storagegroup/{sg}");
             let edit = one_action(body, "editStorageGroupActionParam")?;
+            if edit.0 == "addExistingStorageGroupParam" && ver != 83 {
+                return Err(SimError::bad_request(format!(
+                    "Unsupported editStorageGroupActionParam action addExistingStorageGroupParam on API {ver}: it goes inside expandStorageGroupParam (the bare form is API 8.3's)"
+                )));
+            }
             let sg = sg.to_string();
             let sg2 = sg.clone();
             let link = link("storagegroup", &sg);
@@ -538,7 +620,7 @@ async fn sloprovisioning(
             t.push_str("/storagegroup/{sg}");
             let sg = sg.to_string();
             sim.mutate(array, body, "Delete Storage Group", "", move |a| {
-                a.delete_storage_group(&sg)?;
+                a.delete_storage_group(&sg, ver <= 92)?;
                 Ok(format!("Delete Storage Group [{sg}]"))
             })
             .await?;
@@ -553,6 +635,10 @@ async fn sloprovisioning(
                 .values()
                 .filter(|v| q.get("wwn").is_none_or(|w| v.wwn.eq_ignore_ascii_case(w)))
                 .filter(|v| q.get("volumeId").is_none_or(|d| v.volume_id == *d))
+                .filter(|v| {
+                    q.get("volume_identifier")
+                        .is_none_or(|f| like(f, v.identifier.as_deref().unwrap_or("")))
+                })
                 .map(|v| render::private_volume(a, v))
                 .collect();
             drop(w);
@@ -562,7 +648,8 @@ async fn sloprovisioning(
             t.push_str("/volume");
             let w = sim.world.lock().await;
             let a = w.array(array)?;
-            let ids = filter_volumes(a, q, sim.lookup_lag_ms(), super::now_ms())?;
+            filters::check(q, "volume", VOLUME_FILTERS)?;
+            let ids = filter_volumes(a, q, ver, sim.lookup_lag_ms(), super::now_ms())?;
             drop(w);
             let results = ids.into_iter().map(|d| json!({"volumeId": d})).collect();
             Ok((StatusCode::OK, sim.make_iterator(results)))
@@ -603,12 +690,16 @@ async fn sloprovisioning(
         }
         ["host"] if get => {
             t.push_str("/host");
+            filters::check(q, "host", HOST_FILTERS)?;
             let w = sim.world.lock().await;
             let a = w.array(array)?;
             let ids: Vec<&String> = a
                 .hosts
                 .keys()
                 .filter(|k| q.get("host_name").is_none_or(|f| like(f, k)))
+                .filter(|k| {
+                    render::host(a, k).is_some_and(|h| filters::matches(q, HOST_FILTERS, &h))
+                })
                 .collect();
             ok(json!({"hostId": ids}))
         }
@@ -683,6 +774,57 @@ async fn sloprovisioning(
             let w = sim.world.lock().await;
             ok(json!({"portGroupId": w.array(array)?.port_groups.keys().collect::<Vec<_>>()}))
         }
+        ["portgroup"] if *m == Method::POST => {
+            t.push_str("/portgroup");
+            let id = s(body, "portGroupId")
+                .ok_or_else(|| SimError::bad_request("portGroupId is required"))?;
+            let ports: Vec<PortKey> = body
+                .get("symmetrixPortKey")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|k| PortKey {
+                            director: s(k, "directorId").unwrap_or_default(),
+                            port: s(k, "portId").unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let id2 = id.clone();
+            let link = link("portgroup", &id);
+            let ans = sim
+                .mutate(array, body, "Create Port Group", &link, move |a| {
+                    a.create_port_group(&id2, ports)?;
+                    Ok(format!("Create Port Group [{id2}]"))
+                })
+                .await?;
+            Ok(sim
+                .sync_or_job(ans, StatusCode::CREATED, |a| {
+                    render::port_group(a, &id, ver)
+                })
+                .await)
+        }
+        ["portgroup", pg] if *m == Method::DELETE => {
+            t.push_str("/portgroup/{pg}");
+            let pg = pg.to_string();
+            sim.mutate(array, body, "Delete Port Group", "", move |a| {
+                a.delete_port_group(&pg)?;
+                Ok(format!("Delete Port Group [{pg}]"))
+            })
+            .await?;
+            Ok((StatusCode::NO_CONTENT, Value::Null))
+        }
+        ["port"] if get => {
+            t.push_str("/port");
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            let keys: Vec<Value> = a
+                .ports
+                .values()
+                .map(|p| json!({"directorId": p.key.director, "portId": p.key.port}))
+                .collect();
+            ok(json!({"symmetrixPortKey": keys}))
+        }
         ["portgroup", pg] if get => {
             t.push_str("/portgroup/{pg}");
             let w = sim.world.lock().await;
@@ -701,6 +843,7 @@ async fn sloprovisioning(
         }
         ["maskingview"] if get => {
             t.push_str("/maskingview");
+            filters::check(q, "masking view", MV_FILTERS)?;
             let w = sim.world.lock().await;
             let a = w.array(array)?;
             let ids: Vec<&String> = a
@@ -797,13 +940,95 @@ fn like(filter: &str, value: &str) -> bool {
     }
 }
 
+/// The volume list's filters (OpenAPI `GET .../volume`) that vmax-sim implements.
+const VOLUME_FILTERS: &[(&str, Field)] = &[
+    ("storageGroupId", Field::Custom),
+    ("volume_identifier", Field::Custom),
+    ("wwn", Field::Custom),
+    ("effective_wwn", Field::Str("effective_wwn")),
+    ("has_effective_wwn", Field::Flag("has_effective_wwn")),
+    ("status", Field::Str("status")),
+    ("allocated_percent", Field::Num("allocated_percent")),
+    ("cap_gb", Field::Num("cap_gb")),
+    ("cap_mb", Field::Num("cap_mb")),
+    ("cap_cyl", Field::Num("cap_cyl")),
+    ("cap_tb", Field::Num("cap_tb")),
+    ("num_of_storage_groups", Field::Num("num_of_storage_groups")),
+    ("num_of_masking_views", Field::Num("num_of_masking_views")),
+    (
+        "num_of_front_end_paths",
+        Field::Num("num_of_front_end_paths"),
+    ),
+    ("mapped", Field::NonZero("num_of_masking_views")),
+    ("tdev", Field::Is("type", "TDEV")),
+    ("reserved", Field::Flag("reserved")),
+    ("pinned", Field::Flag("pinned")),
+    ("encapsulated", Field::Flag("encapsulated")),
+    ("emulation", Field::Str("emulation")),
+    ("type", Field::Str("type")),
+];
+
+/// The storage-group list's filters that vmax-sim implements.
+const SG_FILTERS: &[(&str, Field)] = &[
+    ("storageGroupId", Field::Custom),
+    ("volumeId", Field::Custom),
+    ("cap_gb", Field::Num("cap_gb")),
+    ("num_of_vols", Field::Num("num_of_vols")),
+    ("num_of_child_sgs", Field::Num("num_of_child_sgs")),
+    ("num_of_parent_sgs", Field::Num("num_of_parent_sgs")),
+    ("num_of_masking_views", Field::Num("num_of_masking_views")),
+    ("num_of_snapshots", Field::Num("num_of_snapshots")),
+    ("parent", Field::Is("type", "Parent")),
+    ("child", Field::Is("type", "Child")),
+    ("srp_name", Field::Str("srp")),
+    ("slo_name", Field::Str("slo")),
+    ("base_slo_name", Field::Str("base_slo_name")),
+    ("child_sg_name", Field::Str("child_storage_group")),
+    ("parent_sg_name", Field::Str("parent_storage_group")),
+    ("compression", Field::Flag("compression")),
+    ("fba", Field::Is("device_emulation", "FBA")),
+    ("ckd", Field::Is("device_emulation", "CKD")),
+];
+
+/// The host list's filters that vmax-sim implements (`host_name` is what
+/// older clients send).
+const HOST_FILTERS: &[(&str, Field)] = &[
+    ("host_name", Field::Custom),
+    ("host_group_name", Field::Str("hostGroup")),
+    ("num_of_masking_views", Field::Num("num_of_masking_views")),
+    ("num_of_host_groups", Field::Num("num_of_host_groups")),
+    ("num_of_initiators", Field::Num("num_of_initiators")),
+    (
+        "num_of_powerpath_hosts",
+        Field::Num("num_of_powerpath_hosts"),
+    ),
+    ("initiator_name", Field::Str("initiator")),
+];
+
+/// The masking-view list's filters (applied in the route).
+const MV_FILTERS: &[(&str, Field)] = &[
+    ("host_or_host_group_name", Field::Custom),
+    ("port_group_name", Field::Custom),
+    ("storage_group_name", Field::Custom),
+];
+
 /// Volume list filters. A lookup by identifier does not yet see volumes
-/// made within the last `lag_ms` (simulated read-after-write lag).
-fn filter_volumes(a: &Array, q: &Query, lag_ms: u64, now_ms: u64) -> SimResult<Vec<String>> {
+/// made within the last `lag_ms` (simulated read-after-write lag). The
+/// volume is rendered only when a filter needs more than the model holds.
+fn filter_volumes(
+    a: &Array,
+    q: &Query,
+    ver: u32,
+    lag_ms: u64,
+    now_ms: u64,
+) -> SimResult<Vec<String>> {
     let sg_members = match q.get("storageGroupId") {
         Some(sg) => Some(a.volumes_in_sg_deep(&a.sg(sg)?.id)),
         None => None,
     };
+    let rendered = q
+        .keys()
+        .any(|k| !matches!(k.as_str(), "storageGroupId" | "volume_identifier" | "wwn"));
     Ok(a.volumes
         .values()
         .filter(|v| {
@@ -814,13 +1039,20 @@ fn filter_volumes(a: &Array, q: &Query, lag_ms: u64, now_ms: u64) -> SimResult<V
             q.get("volume_identifier").is_none() || lag_ms == 0 || v.created_ms + lag_ms <= now_ms
         })
         .filter(|v| q.get("wwn").is_none_or(|w| v.wwn.eq_ignore_ascii_case(w)))
-        .filter(|v| {
-            q.get("cap_gb").is_none_or(|c| {
-                c.parse::<f64>()
-                    .is_ok_and(|c| (v.cap_gb() - c).abs() < 0.01)
-            })
-        })
         .filter(|v| sg_members.as_ref().is_none_or(|m| m.contains(&v.volume_id)))
+        .filter(|v| {
+            !rendered || {
+                let mut r = render::volume(a, v, ver);
+                let views: std::collections::BTreeSet<String> = a
+                    .groups_of_volume(&v.volume_id)
+                    .iter()
+                    .flat_map(|g| a.views_of_sg(g))
+                    .collect();
+                r["num_of_masking_views"] = json!(views.len());
+                r["cap_tb"] = json!(v.cap_gb() / 1024.0);
+                filters::matches(q, VOLUME_FILTERS, &r)
+            }
+        })
         .map(|v| v.volume_id.clone())
         .collect())
 }
@@ -866,6 +1098,15 @@ fn task_text(prefix: &str, made: &[String]) -> String {
 
 fn edit_storage_group(a: &mut Array, sg: &str, (action, p): (String, Value)) -> SimResult<String> {
     match action.as_str() {
+        // the 8.3 form (Unisphere 8.4 still serves /83/): not under expandStorageGroupParam
+        "addExistingStorageGroupParam" => edit_storage_group(
+            a,
+            sg,
+            (
+                "expandStorageGroupParam".into(),
+                json!({"addExistingStorageGroupParam": p}),
+            ),
+        ),
         "expandStorageGroupParam" => {
             let (sub, sp) = {
                 let o = p.as_object().ok_or_else(|| {
@@ -1013,6 +1254,16 @@ fn edit_volume(a: &mut Array, dev: &str, (action, p): (String, Value)) -> SimRes
     }
 }
 
+/// A request's `snap_id` (PowerMax names snapshots by it instead of generation).
+fn snap_id_of(body: &Value) -> Option<u64> {
+    body.get("snap_id")
+        .or_else(|| body.get("snapid"))
+        .and_then(|g| {
+            g.as_u64()
+                .or_else(|| g.as_str().and_then(|s| s.parse().ok()))
+        })
+}
+
 fn device_list(v: &Value, k: &str) -> Vec<String> {
     v.get(k)
         .and_then(Value::as_array)
@@ -1072,7 +1323,13 @@ async fn replication(
                         .or_else(|| g.as_str().and_then(|s| s.parse().ok()))
                 })
                 .unwrap_or(0) as u32;
-            let copy = truthy(body, "copy") || !truthy(body, "nocopy");
+            // "copy" decides; else "nocopy"; a link without either is no-copy
+            let copy = match (body.get("copy"), body.get("nocopy")) {
+                (Some(_), _) => truthy(body, "copy"),
+                (None, Some(_)) => !truthy(body, "nocopy"),
+                (None, None) => false,
+            };
+            let snap_id = snap_id_of(body);
             if src.len() != tgt.len() || src.is_empty() {
                 return Err(SimError::bad_request(
                     "deviceNameListSource and deviceNameListTarget must name the same number of devices",
@@ -1082,6 +1339,10 @@ async fn replication(
             let ans = sim
                 .mutate(array, body, "Modify Snapshot", "", move |a| {
                     for (s, t) in src.iter().zip(&tgt) {
+                        let gen_no = match snap_id {
+                            Some(id) => a.generation_of_snap_id(&name, s, id)?,
+                            None => gen_no,
+                        };
                         match action.as_str() {
                             "Link" => a.link_snapshot(&name, s, t, gen_no, copy, now)?,
                             "Unlink" => a.unlink_snapshot(&name, s, t, gen_no)?,
@@ -1115,9 +1376,14 @@ async fn replication(
                 })
                 .unwrap_or(0) as u32;
             let name = name.to_string();
+            let snap_id = snap_id_of(body);
             let ans = sim
                 .mutate(array, body, "Terminate Snapshot", "", move |a| {
                     for d in &devs {
+                        let gen_no = match snap_id {
+                            Some(id) => a.generation_of_snap_id(&name, d, id)?,
+                            None => gen_no,
+                        };
                         a.terminate_snapshot(&name, d, gen_no)?;
                     }
                     Ok(format!("Terminate SnapVX snapshot [{name}]"))

@@ -9,6 +9,8 @@
 //! it has been written and fsynced, so a restart (even after SIGKILL)
 //! resumes with every acknowledged change.
 
+pub mod enhanced;
+pub mod filters;
 pub mod http;
 pub mod model;
 pub mod render;
@@ -101,6 +103,10 @@ pub struct Faults {
     /// does not find it (some Unisphere releases lag like this).
     #[serde(default)]
     pub lookup_lag_ms: u64,
+    /// Share (0..1) of changes (non-GET requests) that are made and then
+    /// answered 503, as if the answer were lost.
+    #[serde(default)]
+    pub lost_answer_rate: f64,
 }
 
 /// One targeted fault: requests matching every given field fail.
@@ -126,6 +132,11 @@ pub struct FaultRule {
     /// After the delay, handle the request normally instead of failing it.
     #[serde(default)]
     pub pass: bool,
+    /// Make the change, then lose the answer: `"503"` answers 503 after
+    /// the change is committed, `"close"` drops the connection instead of
+    /// answering (real arrays: "timed-out, but may have been successful").
+    #[serde(default)]
+    pub after_commit: Option<String>,
 }
 
 fn default_fault_status() -> u16 {
@@ -218,6 +229,8 @@ struct Iterator {
 const PAGE: usize = 1000;
 const ITERATOR_TTL_MS: u64 = 10 * 60 * 1000;
 const MAX_ITERATORS: usize = 256;
+/// Results all live iterators may hold together; older ones expire first.
+const MAX_ITERATOR_RESULTS: usize = 200_000;
 
 tokio::task_local! {
     /// Set for a request that a fault rule turns into a failing job.
@@ -314,6 +327,17 @@ impl Sim {
         raw == expected.as_bytes()
     }
 
+    /// Whether the simulated Unisphere is 10.0 or later (the enhanced API).
+    pub fn serves_enhanced_api(&self) -> bool {
+        self.cfg
+            .unisphere_version
+            .trim_start_matches(['V', 'v'])
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .is_some_and(|m| m >= 10)
+    }
+
     pub fn version_body(&self) -> Value {
         let v = &self.cfg.unisphere_version;
         let api = api_version_of(v);
@@ -330,10 +354,19 @@ impl Sim {
         }
     }
 
-    /// Latency, random 503s and targeted rules. `Some` answers the request.
-    async fn inject_faults(&self, method: &Method, path: &str, body: &Bytes) -> Option<Response> {
-        let (delay, verdict) = {
-            let mut st = self.faults.lock().ok()?;
+    /// Latency, random 503s and targeted rules. `Err` answers the request
+    /// now; `Ok(Some(kind))` lets it make its change and then loses the
+    /// answer (`"503"` or `"close"`).
+    async fn inject_faults(
+        &self,
+        method: &Method,
+        path: &str,
+        body: &Bytes,
+    ) -> Result<Option<String>, Response> {
+        let (delay, verdict, lost) = {
+            let Ok(mut st) = self.faults.lock() else {
+                return Ok(None);
+            };
             let f = st.faults.clone();
             let jitter = if f.jitter_ms > 0 {
                 st.rng.random::<u64>() % (f.jitter_ms + 1)
@@ -369,19 +402,32 @@ impl Sim {
                     fail_job: false,
                     delay_ms: 0,
                     pass: false,
+                    after_commit: None,
                 });
             }
-            (f.latency_ms + jitter + rule_delay, verdict)
+            let lost = *method != Method::GET
+                && verdict.is_none()
+                && f.lost_answer_rate > 0.0
+                && st.rng.random::<f64>() < f.lost_answer_rate;
+            (f.latency_ms + jitter + rule_delay, verdict, lost)
         };
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
-        let rule = verdict?;
+        if lost {
+            return Ok(Some("503".into()));
+        }
+        let Some(rule) = verdict else {
+            return Ok(None);
+        };
+        if let Some(kind) = rule.after_commit {
+            return Ok(Some(kind));
+        }
         if rule.fail_job {
-            return None; // handled in `mutate` through FAIL_JOB
+            return Ok(None); // handled in `mutate` through FAIL_JOB
         }
         self.metrics.record(method.as_str(), "(fault)", rule.status);
-        Some(http::error_response(
+        Err(http::error_response(
             rule.status,
             rule.message.as_deref().unwrap_or("Simulated failure"),
         ))
@@ -526,10 +572,15 @@ impl Sim {
         if let Ok(mut its) = self.iterators.lock() {
             let now = now_ms();
             its.0.retain(|_, it| it.expires_ms > now);
-            while its.0.len() >= MAX_ITERATORS {
+            let (table, order) = &mut *its;
+            order.retain(|x| table.contains_key(x));
+            let mut held: usize = its.0.values().map(|it| it.results.len()).sum();
+            while its.0.len() >= MAX_ITERATORS || held + count > MAX_ITERATOR_RESULTS {
                 match its.1.pop_front() {
                     Some(old) => {
-                        its.0.remove(&old);
+                        if let Some(it) = its.0.remove(&old) {
+                            held -= it.results.len();
+                        }
                     }
                     None => break,
                 }
@@ -722,15 +773,38 @@ async fn sim_write(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
 }
 
 /// The whole HTTP surface: Unisphere under `/univmax/restapi`, hooks under `/sim`.
+/// The test hooks need the same credentials as the API: they show and
+/// change everything.
+async fn require_auth(
+    State(sim): State<Arc<Sim>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if sim.authorized(req.headers()) {
+        next.run(req).await
+    } else {
+        http::error_response(
+            401,
+            "Unauthorized: the /sim test hooks need the simulator's user name and password (HTTP Basic authentication)",
+        )
+    }
+}
+
 pub fn router(sim: Arc<Sim>) -> Router {
     let limit = sim.cfg.max_body_bytes;
-    Router::new()
-        .route("/univmax/restapi/{*rest}", any(unisphere))
+    let hooks = Router::new()
         .route("/sim/metrics", get(sim_metrics))
         .route("/sim/state", get(sim_state))
         .route("/sim/requests", get(sim_requests))
         .route("/sim/faults", get(sim_get_faults).put(sim_put_faults))
         .route("/sim/write", axum::routing::put(sim_write))
+        .route_layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            require_auth,
+        ));
+    Router::new()
+        .route("/univmax/restapi/{*rest}", any(unisphere))
+        .merge(hooks)
         .fallback(|| async {
             http::error_response(404, "Not found: Unisphere lives under /univmax/restapi")
         })
@@ -799,7 +873,7 @@ pub fn make_cert() -> Result<(String, String, String), String> {
 /// slow client cannot stall others.
 pub struct TlsListener {
     rx: tokio::sync::mpsc::Receiver<(
-        tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        IdleIo<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>,
         std::net::SocketAddr,
     )>,
     addr: std::net::SocketAddr,
@@ -840,7 +914,7 @@ impl TlsListener {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(sock)).await
                     {
                         Ok(Ok(s)) => {
-                            let _ = tx.send((s, peer)).await;
+                            let _ = tx.send((IdleIo::new(s), peer)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -853,7 +927,7 @@ impl TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Io = IdleIo<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>;
     type Addr = std::net::SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -868,6 +942,97 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
+/// How long a connection may wait for the client's next bytes: a request
+/// sent half-way (or an idle keep-alive connection) is closed after this.
+const READ_IDLE: Duration = Duration::from_secs(30);
+
+/// A connection whose reads fail with `TimedOut` after [`READ_IDLE`]
+/// without a byte, so half-sent requests cannot hold a task forever.
+pub struct IdleIo<S> {
+    inner: S,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> IdleIo<S> {
+    pub fn new(inner: S) -> Self {
+        IdleIo { inner, sleep: None }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for IdleIo<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        match std::pin::Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                self.sleep = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let sleep = self
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(READ_IDLE)));
+                match sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client sent nothing for 30 s",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for IdleIo<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Plain HTTP (`--http`) with the same idle timeout.
+struct PlainListener {
+    tcp: tokio::net::TcpListener,
+}
+
+impl axum::serve::Listener for PlainListener {
+    type Io = IdleIo<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.tcp.accept().await {
+                Ok((s, a)) => return (IdleIo::new(s), a),
+                // out of descriptors and the like: do not spin
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
 /// Binds, prints `vmax-sim listening on <url>` and serves until killed.
 /// `http` selects plain HTTP; otherwise HTTPS with the kept certificate.
 pub async fn serve(sim: Arc<Sim>, listen: &str, plain_http: bool) -> Result<(), String> {
@@ -876,16 +1041,18 @@ pub async fn serve(sim: Arc<Sim>, listen: &str, plain_http: bool) -> Result<(), 
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let app = router(sim.clone());
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        addr.ip().to_string()
+    // the address it really listens on (0.0.0.0 means every interface)
+    let host = match addr.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
     };
     if plain_http {
         println!("vmax-sim listening on http://{host}:{}", addr.port());
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        axum::serve(tcp, app).await.map_err(|e| e.to_string())
+        axum::serve(PlainListener { tcp }, app)
+            .await
+            .map_err(|e| e.to_string())
     } else {
         let dir = sim
             .cfg

@@ -74,10 +74,28 @@ pub struct Array {
     pub snapshots: Vec<Snapshot>,
     #[serde(default = "first_device")]
     pub next_device: u32,
+    /// Whether the workload planner has data (real arrays: generally
+    /// yes); without it, headroom queries answer without figures (except
+    /// the seed file's own `headroom_gb` entries).
+    #[serde(default = "yes")]
+    pub wlp: bool,
+}
+
+/// A large, stable snap id, unlike a generation it never shifts.
+fn snap_id_for(dev: &str, name: &str, seq: u64) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in dev.bytes().chain(name.bytes()).chain(seq.to_le_bytes()) {
+        h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+    }
+    h % 281_474_976_710_656
 }
 
 fn first_device() -> u32 {
     0x00100
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,7 +108,8 @@ pub struct Srp {
     pub base_allocated_gb: f64,
     #[serde(default)]
     pub base_subscribed_gb: f64,
-    /// Workload-planner headroom per `<slo>+<workload>` key; absent = none reported.
+    /// Workload-planner headroom per `<slo>+<workload>` key; keys not
+    /// listed get a figure derived from the free capacity.
     #[serde(default)]
     pub headroom_gb: BTreeMap<String, f64>,
 }
@@ -193,6 +212,9 @@ pub struct Snapshot {
     /// Orders generations: higher is newer.
     pub seq: u64,
     pub links: Vec<Link>,
+    /// The array's id of this snapshot (PowerMax 5978.669 and later only).
+    #[serde(default)]
+    pub snap_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -302,6 +324,7 @@ impl Array {
             masking_views: BTreeMap::new(),
             snapshots: vec![],
             next_device: first_device(),
+            wlp: true,
         }
     }
 
@@ -398,6 +421,33 @@ impl Array {
         self.snapshots.iter().filter(move |s| s.source == dev)
     }
 
+    /// Whether snapshots have snap ids: PowerMax microcode 5978.669 and later.
+    pub fn has_snap_ids(&self) -> bool {
+        let mut p = self.ucode.split('.');
+        let major: u32 = p.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+        let minor: u32 = p.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+        major > 5978 || (major == 5978 && minor >= 669)
+    }
+
+    /// The generation of the snapshot `name` of `source` that has `snap_id`.
+    pub fn generation_of_snap_id(&self, name: &str, source: &str, snap_id: u64) -> SimResult<u32> {
+        if !self.has_snap_ids() {
+            return Err(SimError::bad_request(format!(
+                "snap_id is not supported by array {} (microcode {}); name the snapshot by generation",
+                self.symmetrix_id, self.ucode
+            )));
+        }
+        self.snapshots
+            .iter()
+            .find(|s| s.source == source && s.name == name && s.snap_id == Some(snap_id))
+            .map(|s| self.generation(s))
+            .ok_or_else(|| {
+                SimError::not_found(format!(
+                    "Cannot find snapshot {name} of volume {source} with snap_id {snap_id}"
+                ))
+            })
+    }
+
     /// Generation number of a snapshot: 0 is the newest of its name on its source.
     pub fn generation(&self, snap: &Snapshot) -> u32 {
         self.snapshots
@@ -423,6 +473,28 @@ impl Array {
     }
 
     /// Allocated and subscribed GB of an SRP.
+    /// Workload-planner headroom in GB for a service level and workload:
+    /// the seed file's figure; else, where the planner has data (`wlp`),
+    /// the usable capacity scaled by how much performance the level
+    /// reserves; else `None`.
+    pub fn headroom(&self, srp: &str, slo: &str, workload: &str) -> Option<f64> {
+        let s = self.srps.get(srp)?;
+        if let Some(h) = s.headroom_gb.get(&format!("{slo}+{workload}")) {
+            return Some(*h);
+        }
+        if !self.wlp {
+            return None;
+        }
+        let factor = match slo {
+            "Diamond" => 0.80,
+            "Platinum" => 0.85,
+            "Gold" => 0.90,
+            "Silver" => 0.95,
+            _ => 1.0,
+        } * if workload.ends_with("_REP") { 0.9 } else { 1.0 };
+        Some((s.total_usable_cap_gb * factor * 100.0).round() / 100.0)
+    }
+
     pub fn srp_usage(&self, srp: &str) -> (f64, f64) {
         let Some(s) = self.srps.get(srp) else {
             return (0.0, 0.0);
@@ -524,7 +596,10 @@ impl Array {
         Ok(())
     }
 
-    pub fn delete_storage_group(&mut self, id: &str) -> SimResult<()> {
+    /// Deletes a storage group. A parent that still has children: up to
+    /// API 92 (Unisphere 8.4-9.2) the array accepts it and the children
+    /// stay as standalone groups (`children_stay`); from API 100 it refuses.
+    pub fn delete_storage_group(&mut self, id: &str, children_stay: bool) -> SimResult<()> {
         let g = self.sg(id)?;
         let views: Vec<String> = self
             .masking_views
@@ -538,13 +613,19 @@ impl Array {
                 views.join(", ")
             )));
         }
-        if !g.children.is_empty() {
+        if !g.children.is_empty() && !children_stay {
             return Err(SimError::bad_request(format!(
                 "Storage group {id} is a parent of {}; remove its child storage groups first",
                 g.children.iter().cloned().collect::<Vec<_>>().join(", ")
             )));
         }
+        let children: Vec<String> = g.children.iter().cloned().collect();
         let parents: Vec<String> = g.parents.iter().cloned().collect();
+        for c in children {
+            if let Some(cg) = self.storage_groups.get_mut(&c) {
+                cg.parents.remove(id);
+            }
+        }
         for p in parents {
             if let Some(pg) = self.storage_groups.get_mut(&p) {
                 pg.children.remove(id);
@@ -975,6 +1056,63 @@ impl Array {
 
     // ---- hosts, views, LUNs -------------------------------------------
 
+    /// Makes a port group of existing front-end ports.
+    pub fn create_port_group(&mut self, id: &str, ports: Vec<PortKey>) -> SimResult<()> {
+        check_object_name("port group", id)?;
+        if self.port_groups.contains_key(id) {
+            return Err(SimError::conflict(format!(
+                "A port group named {id} already exists"
+            )));
+        }
+        if ports.is_empty() {
+            return Err(SimError::bad_request(
+                "symmetrixPortKey must name at least one port",
+            ));
+        }
+        let mut clean = Vec::new();
+        for k in ports {
+            // 8.4 sends "SE-1E:0" as the port id
+            let port = k.port.rsplit(':').next().unwrap_or(&k.port).to_string();
+            let k = PortKey {
+                director: k.director,
+                port,
+            };
+            if !self.ports.contains_key(&k.key()) {
+                return Err(SimError::not_found(format!("Cannot find port {}", k.key())));
+            }
+            clean.push(k);
+        }
+        self.port_groups.insert(
+            id.to_string(),
+            PortGroup {
+                id: id.to_string(),
+                ports: clean,
+            },
+        );
+        Ok(())
+    }
+
+    /// Deletes a port group; refused while a masking view uses it.
+    pub fn delete_port_group(&mut self, id: &str) -> SimResult<()> {
+        if !self.port_groups.contains_key(id) {
+            return Err(SimError::not_found(format!("Cannot find Port Group {id}")));
+        }
+        let views: Vec<&str> = self
+            .masking_views
+            .values()
+            .filter(|v| v.port_group == id)
+            .map(|v| v.id.as_str())
+            .collect();
+        if !views.is_empty() {
+            return Err(SimError::bad_request(format!(
+                "Port group {id} is in masking view {}; delete the masking view first",
+                views.join(", ")
+            )));
+        }
+        self.port_groups.remove(id);
+        Ok(())
+    }
+
     pub fn create_host(&mut self, id: &str, initiators: &[String]) -> SimResult<()> {
         check_object_name("host", id)?;
         if self.hosts.contains_key(id) {
@@ -1123,12 +1261,14 @@ impl Array {
                     "Volume {d} already has 1024 generations of snapshot {name}"
                 )));
             }
+            let snap_id = self.has_snap_ids().then(|| snap_id_for(d, name, seq));
             self.snapshots.push(Snapshot {
                 source: d.clone(),
                 name: name.to_string(),
                 created_ms: now_ms,
                 seq,
                 links: vec![],
+                snap_id,
             });
         }
         Ok(())
@@ -1486,14 +1626,21 @@ mod tests {
             a.hosts["h1"].luns[&ids[2]], 3,
             "LUNs are kept while visible"
         );
-        assert!(a.delete_storage_group("parent").is_err());
+        assert!(a.delete_storage_group("parent", false).is_err());
+        assert!(a.delete_storage_group("parent", true).is_err(), "in a view");
         assert!(a.delete_host("h1").is_err());
         assert_eq!(a.views_of_sg("child"), vec!["mv"]);
         a.delete_masking_view("mv").unwrap();
         assert!(a.hosts["h1"].luns.is_empty());
         assert!(
-            a.delete_storage_group("parent").is_err(),
-            "parent with children"
+            a.delete_storage_group("parent", false).is_err(),
+            "parent with children, API 100 and later"
+        );
+        a.delete_storage_group("parent", true).unwrap();
+        let child = &a.storage_groups["child"];
+        assert!(
+            child.parents.is_empty(),
+            "up to API 92 the child stays, standalone"
         );
     }
 

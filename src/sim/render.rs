@@ -376,24 +376,32 @@ pub fn volume_snapshots(a: &Array, dev: &str, now_ms: u64, copy_ms: u64) -> Valu
                 .map(|l| {
                     let pct = link_percent(l, now_ms, copy_ms);
                     let defined = !l.copy || pct == 100;
-                    json!({
-                        "targetDevice": l.target,
-                        "percentageCopied": pct,
-                        "state": link_state(l.copy, pct),
-                        "copy": l.copy,
-                        "defined": defined,
-                        "linked": true,
-                    })
+                    with_snap_id(
+                        json!({
+                            "targetDevice": l.target,
+                            "percentageCopied": pct,
+                            "state": link_state(l.copy, pct),
+                            "copy": l.copy,
+                            "defined": defined,
+                            "linked": true,
+                        }),
+                        "snap_id",
+                        s.snap_id,
+                    )
                 })
                 .collect();
-            json!({
-                "snapshotName": s.name,
-                "generation": a.generation(s),
-                "timestamp": format_timestamp(s.created_ms),
-                "timestamp_utc": s.created_ms,
-                "state": "Established",
-                "linkedDevices": links,
-            })
+            with_snap_id(
+                json!({
+                    "snapshotName": s.name,
+                    "generation": a.generation(s),
+                    "timestamp": format_timestamp(s.created_ms),
+                    "timestamp_utc": s.created_ms,
+                    "state": "Established",
+                    "linkedDevices": links,
+                }),
+                "snap_id",
+                s.snap_id,
+            )
         })
         .collect();
     let lnks: Vec<Value> = a
@@ -402,19 +410,31 @@ pub fn volume_snapshots(a: &Array, dev: &str, now_ms: u64, copy_ms: u64) -> Valu
         .flat_map(|s| {
             s.links.iter().filter(|l| l.target == dev).map(move |l| {
                 let pct = link_percent(l, now_ms, copy_ms);
-                json!({
-                    "snapshotName": s.name,
-                    "linkSourceName": s.source,
-                    "generation": a.generation(s),
-                    "percentageCopied": pct,
-                    "state": link_state(l.copy, pct),
-                    "copy": l.copy,
-                    "defined": !l.copy || pct == 100,
-                })
+                with_snap_id(
+                    json!({
+                        "snapshotName": s.name,
+                        "linkSourceName": s.source,
+                        "generation": a.generation(s),
+                        "percentageCopied": pct,
+                        "state": link_state(l.copy, pct),
+                        "copy": l.copy,
+                        "defined": !l.copy || pct == 100,
+                    }),
+                    "snap_id",
+                    s.snap_id,
+                )
             })
         })
         .collect();
     json!({"snapshotSrcs": srcs, "snapshotLnks": lnks})
+}
+
+/// Adds a snap id under `key` where the array has them.
+fn with_snap_id(mut v: Value, key: &str, id: Option<u64>) -> Value {
+    if let (Some(id), Value::Object(m)) = (id, &mut v) {
+        m.insert(key.into(), json!(id));
+    }
+    v
 }
 
 fn link_state(copy: bool, pct: u32) -> &'static str {
@@ -431,7 +451,8 @@ pub fn format_timestamp(ms: u64) -> String {
         .unwrap_or_default()
 }
 
-/// The private volume detail used to learn SnapVX relations by wwn.
+/// The private volume detail (`GET /private/{ver}/.../volume?wwn=`), with
+/// the header fields real arrays send (current Cinder drivers read several).
 pub fn private_volume(a: &Array, v: &Volume) -> Value {
     let src = a.is_snapvx_source(&v.volume_id);
     let tgt = a.is_snapvx_target(&v.volume_id);
@@ -440,12 +461,12 @@ pub fn private_volume(a: &Array, v: &Volume) -> Value {
         .snapshots_of(&v.volume_id)
         .map(|s| {
             json!({
-                "snapshotHeader": {
+                "snapshotHeader": with_snap_id(json!({
                     "snapshotName": s.name,
                     "device": s.source,
                     "generation": a.generation(s),
                     "timestamp": format_timestamp(s.created_ms),
-                },
+                }), "snapid", s.snap_id),
                 "lnkSnapshotGenInfo": s.links.iter().map(|l| json!({"targetDevice": l.target, "state": if l.copy {"Copied"} else {"Linked"}})).collect::<Vec<_>>(),
             })
         })
@@ -454,12 +475,12 @@ pub fn private_volume(a: &Array, v: &Volume) -> Value {
         sessions.push(json!({"srcSnapshotGenInfo": gens}));
     }
     for s in a.links_to_target(&v.volume_id) {
-        sessions.push(json!({"tgtSrcSnapshotGenInfo": {
+        sessions.push(json!({"tgtSrcSnapshotGenInfo": with_snap_id(json!({
             "snapshotName": s.name,
             "targetDevice": v.volume_id,
             "sourceDevice": s.source,
             "generation": a.generation(s),
-        }}));
+        }), "snapid", s.snap_id)}));
     }
     let mut ti = Map::new();
     ti.insert("snapVXSrc".into(), json!(src));
@@ -467,15 +488,47 @@ pub fn private_volume(a: &Array, v: &Volume) -> Value {
     if !sessions.is_empty() {
         ti.insert("snapVXSession".into(), Value::Array(sessions));
     }
+    let groups = a.groups_of_volume(&v.volume_id);
+    let views: std::collections::BTreeSet<String> =
+        groups.iter().flat_map(|g| a.views_of_sg(g)).collect();
+    // the service level and workload of the group that gives them
+    let slo_group = groups
+        .iter()
+        .filter_map(|g| a.storage_groups.get(g))
+        .find(|g| g.slo.is_some());
+    let compression = slo_group.is_some_and(|g| g.compression);
     json!({
         "volumeHeader": {
             "volumeId": v.volume_id,
+            "userDefinedIdentifier": v.identifier.clone().unwrap_or_default(),
             "wwn": v.wwn,
             "capGB": round2(v.cap_gb()),
             "capMB": v.cap_mb as f64,
-            "volumeIdentifier": v.identifier.clone().unwrap_or_default(),
             "status": "Ready",
-            "storageGroup": a.groups_of_volume(&v.volume_id),
+            "storageGroup": groups,
+            "emulationType": "FBA",
+            "configuration": "TDEV",
+            "private": false,
+            "serviceState": "Normal",
+            "mapped": !views.is_empty(),
+            "numStorageGroups": groups.len(),
+            "numSymDevMaskingViews": views.len(),
+            "reservationInfo": {"reserved": false},
+            "encapsulated": false,
+            "formattedName": v.volume_id,
+            "system_resource": false,
+            "nameModifier": "",
+            "serviceLevel": slo_group.and_then(|g| g.slo.clone()).unwrap_or_else(|| "None".into()),
+            "workload": slo_group.and_then(|g| g.workload.clone()).unwrap_or_else(|| "None".into()),
+            "compressionEnabled": compression,
+        },
+        "maskingInfo": {"masked": !views.is_empty()},
+        "rdfInfo": {
+            "dynamicRDF": true,
+            "RDF": false,
+            "concurrentRDF": false,
+            "getDynamicRDFCapability": "RDF1_OR_RDF2_Capable",
+            "RDFA": false,
         },
         "timeFinderInfo": Value::Object(ti),
     })

@@ -99,13 +99,31 @@ impl Sim {
         old
     }
 
-    pub fn state(&self) -> Value {
+    /// A test hook (`/sim/...`), which needs the simulator's credentials.
+    pub fn hook_get(&self, path: &str) -> Value {
         self.http
-            .get(format!("{}/sim/state", self.url))
+            .get(format!("{}{path}", self.url))
+            .basic_auth("smc", Some("smc"))
             .send()
-            .expect("sim state")
+            .expect("sim hook")
             .json()
             .expect("json")
+    }
+
+    /// PUT to a test hook; returns the status.
+    pub fn hook_put(&self, path: &str, body: &Value) -> u16 {
+        self.http
+            .put(format!("{}{path}", self.url))
+            .basic_auth("smc", Some("smc"))
+            .json(body)
+            .send()
+            .expect("sim hook")
+            .status()
+            .as_u16()
+    }
+
+    pub fn state(&self) -> Value {
+        self.hook_get("/sim/state")
     }
 
     pub fn array(&self) -> Value {
@@ -113,22 +131,12 @@ impl Sim {
     }
 
     pub fn metrics(&self) -> Value {
-        self.http
-            .get(format!("{}/sim/metrics", self.url))
-            .send()
-            .expect("metrics")
-            .json()
-            .expect("json")
+        self.hook_get("/sim/metrics")
     }
 
     pub fn set_faults(&self, faults: Value) {
-        let r = self
-            .http
-            .put(format!("{}/sim/faults", self.url))
-            .json(&faults)
-            .send()
-            .expect("faults");
-        assert!(r.status().is_success(), "{:?}", r.text());
+        let status = self.hook_put("/sim/faults", &faults);
+        assert!((200..300).contains(&status), "faults refused: {status}");
     }
 
     /// A Unisphere REST call as user smc; returns status and JSON body.
