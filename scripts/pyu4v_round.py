@@ -3,7 +3,9 @@
 Usage: pyu4v_round.py HOST PORT CA_FILE
 Creates a storage group with a volume, finds the volume by name, expands
 it, renames it, removes it from the group and deletes it; then a masking
-round (host, masking view, connections, clean-up). Exits non-zero with a
+round (host, masking view, connections, clean-up); storage-group list
+filters; the enhanced API (volumes and storage groups with select and
+filter); port groups and the port list; system health. Exits non-zero with a
 message on the first step that does not behave as on an array.
 """
 import sys
@@ -70,5 +72,53 @@ for dev in prov.get_volumes_from_storage_group(mv_sg):
     prov.delete_volume(dev)
 prov.delete_storage_group(mv_sg)
 check(mv_sg not in prov.get_storage_group_list(), "masking round cleaned up")
+
+# storage-group list filters filter (an unknown one is refused, never ignored)
+prov.create_storage_group(srp_id="SRP_1", sg_id="pyu4v_empty", slo="Gold", workload=None)
+prov.create_non_empty_storage_group(srp_id="SRP_1", storage_group_id="pyu4v_full", service_level="Gold",
+                                    workload=None, num_vols=1, vol_size="1", cap_unit="GB")
+with_vols = prov.get_storage_group_list(filters={"num_of_vols": ">0"})
+check("pyu4v_full" in with_vols and "pyu4v_empty" not in with_vols, f"num_of_vols filter: {with_vols}")
+named = prov.get_storage_group_list(filters={"storageGroupId": "<like>pyu4v_"})
+check(sorted(named) == ["pyu4v_empty", "pyu4v_full"], f"storageGroupId <like> filter: {named}")
+try:
+    prov.get_storage_group_list(filters={"no_such_filter": "1"})
+    refused = False
+except Exception:
+    refused = True
+check(refused, "an unknown list filter is refused")
+
+# the enhanced API (Unisphere 10.x): many volumes with details in one request
+full_dev = prov.get_volumes_from_storage_group("pyu4v_full")[0]
+vols = conn.volumes.get_volumes_details(filters=["num_of_storage_groups eq 1", "cap_gb ge 1"],
+                                        select=["identifier", "cap_gb", "storage_groups.id", "wwn"])
+ids = [v["id"] for v in vols["volumes"]]
+check(ids == [full_dev], f"volumes.get_volumes_details with filters: {ids}")
+v0 = vols["volumes"][0]
+check(v0["cap_gb"] == 1.0 and v0["storage_groups"] == [{"id": "pyu4v_full"}] and len(v0["wwn"]) == 32,
+      f"selected volume attributes: {v0}")
+every = conn.volumes.get_volumes_details()
+check(len(every["volumes"]) == 1 and "masking_views" in every["volumes"][0],
+      "volumes.get_volumes_details with PyU4V's default selection")
+sgs = conn.storage_groups.get_storage_groups_details(filters=["num_of_volumes eq 0"], select=["num_of_volumes", "service_level.id"])
+check([g["id"] for g in sgs["storage_groups"]] == ["pyu4v_empty"]
+      and sgs["storage_groups"][0]["service_level"] == {"id": "Gold"},
+      f"storage_groups.get_storage_groups_details: {sgs}")
+prov.delete_storage_group("pyu4v_empty")
+prov.remove_volume_from_storage_group("pyu4v_full", full_dev)
+prov.delete_volume(full_dev)
+prov.delete_storage_group("pyu4v_full")
+
+# port groups: the array's ports, create, delete (refused while in a view)
+ports = prov.get_port_list()
+check(len(ports) == 3 and {"directorId": "SE-1E", "portId": "0"} in ports, f"front-end ports: {ports}")
+pg = prov.create_new_port_group("pyu4v_pg", [{"directorId": "SE-3E", "portId": "0"}])
+check("pyu4v_pg" in prov.get_port_group_list(), "port group created")
+check(prov.get_ports_from_port_group("pyu4v_pg") == ["0"], "port group holds its port")
+prov.delete_port_group("pyu4v_pg")
+check("pyu4v_pg" not in prov.get_port_group_list(), "port group deleted")
+
+health = conn.system.get_system_health()
+check(any(m["metric"] == "OVERALL" for m in health["health_score_metric"]), "system health")
 conn.close_session()
 print("pyu4v: provisioning round passed")

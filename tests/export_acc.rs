@@ -9,7 +9,8 @@ const IQN2: &str = "iqn.1993-08.org.debian:01:host2";
 
 fn vol(res: &str, name: &str) -> String {
     format!(
-        "resource \"vmax_volume\" \"{res}\" {{\n  name = \"{name}\"\n  size_gb = 1\n  service_level = \"Diamond\"\n  workload = \"DSS\"\n}}\n"
+        "resource \"vmax_volume\" \"{res}\" {{\n  name = \"{name}\"\n  size_gb = 1\n  service_level = \"Diamond\"\n{}}}\n",
+        support::workload_line()
     )
 }
 
@@ -43,7 +44,7 @@ fn recreated_after_leaving_the_view(sim: &Sim, tf: &Tf, dev: &str) {
         .unwrap()
         .to_string();
     let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
-        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": "OS-SRP_1-Diamond-DSS-SG", "force": "true"}}})));
+        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": support::group_with_workload("Diamond"), "force": "true"}}})));
     assert_eq!(s, 200, "{b}");
     export_is_recreated(tf);
 }
@@ -84,26 +85,26 @@ fn one_volume_to_one_host_single_path_and_multipath() {
     assert_eq!(e["initiator_group"], "OS-compute-1-I-IG");
     assert_eq!(
         e["storage_group"],
-        "OS-compute-1-SRP_1-DiamondDSS-OS-iscsi-PG"
+        format!(
+            "OS-compute-1-SRP_1-Diamond{}-OS-iscsi-PG",
+            support::workload().unwrap_or("")
+        )
     );
     assert_eq!(e["port_group"], "OS-iscsi-PG");
     assert_eq!(e["host_lun_id"], 1);
-    assert_eq!(
-        e["target_portals"],
-        json!(["192.0.2.10:3260", "192.0.2.11:3260"])
-    );
+    assert_eq!(e["target_portals"], json!(support::portals()));
     let i = info(&tf, "vmax_iscsi_export.e");
     assert_eq!(
         i,
         json!({"driver_volume_type": "iscsi", "data": {
         "target_discovered": true,
-        "target_iqn": "iqn.1992-04.com.emc:600009700bca30c01e3e012e00000001",
-        "target_portal": "192.0.2.10:3260", "target_lun": 1, "volume_id": dev}})
+        "target_iqn": support::target_iqns()[0],
+        "target_portal": support::portals()[0], "target_lun": 1, "volume_id": dev}})
     );
     // the volume left its default group for the host's child group
     let a = sim.array();
     assert!(
-        a["storage_groups"]["OS-SRP_1-Diamond-DSS-SG"]["volumes"]
+        a["storage_groups"][support::group_with_workload("Diamond").as_str()]["volumes"]
             .as_array()
             .is_none_or(|v| v.is_empty())
     );
@@ -120,17 +121,8 @@ fn one_volume_to_one_host_single_path_and_multipath() {
     assert!(plan.contains("update in-place"), "{plan}");
     tf.apply();
     let i = info(&tf, "vmax_iscsi_export.e");
-    assert_eq!(
-        i["data"]["target_iqns"],
-        json!([
-            "iqn.1992-04.com.emc:600009700bca30c01e3e012e00000001",
-            "iqn.1992-04.com.emc:600009700bca30c02e3e012e00000001"
-        ])
-    );
-    assert_eq!(
-        i["data"]["target_portals"],
-        json!(["192.0.2.10:3260", "192.0.2.11:3260"])
-    );
+    assert_eq!(i["data"]["target_iqns"], json!(support::target_iqns()));
+    assert_eq!(i["data"]["target_portals"], json!(support::portals()));
     assert_eq!(i["data"]["target_luns"], json!([1, 1]));
     tf.assert_empty_plan();
 
@@ -271,7 +263,7 @@ fn missing_port_group_is_refused_and_nothing_is_left() {
             .unwrap()
             .keys()
             .collect::<Vec<_>>(),
-        vec!["OS-SRP_1-Diamond-DSS-SG"]
+        vec![&support::group_with_workload("Diamond")]
     );
     // bad initiator: refused at validate
     tf.write(&format!(
@@ -308,7 +300,7 @@ fn failed_view_creation_rolls_back() {
         .unwrap()
         .to_string();
     assert_eq!(
-        a["storage_groups"]["OS-SRP_1-Diamond-DSS-SG"]["volumes"],
+        a["storage_groups"][support::group_with_workload("Diamond").as_str()]["volumes"],
         json!([dev]),
         "volume back in its default group"
     );

@@ -25,7 +25,10 @@ fn lifecycle_with_each_kind_of_policy() {
                 name,
                 "full",
                 size,
-                "  service_level = \"Diamond\"\n  workload = \"DSS\"\n"
+                &format!(
+                    "  service_level = \"Diamond\"\n{}",
+                    support::workload_line()
+                )
             ),
             volume("slo-only", "slo", 1, "  service_level = \"Gold\"\n"),
             volume("no-slo", "none", 2, "  service_level = \"None\"\n"),
@@ -34,9 +37,18 @@ fn lifecycle_with_each_kind_of_policy() {
     tf.write(&cfg(10, "db1"));
     tf.apply();
     let full = tf.resource("vmax_volume.full");
-    assert_eq!(full["storage_group"], "OS-SRP_1-Diamond-DSS-SG");
+    assert_eq!(
+        full["storage_group"],
+        support::group_with_workload("Diamond")
+    );
     assert_eq!(full["volume_identifier"], "OS-db1");
-    assert_eq!(full["pool_name"], "Diamond+DSS+SRP_1+000197800123");
+    assert_eq!(
+        full["pool_name"],
+        format!(
+            "Diamond+{}+SRP_1+000197800123",
+            support::workload().unwrap_or("None")
+        )
+    );
     assert_eq!(full["srp"], "SRP_1");
     assert_eq!(full["size_gb"], 10);
     assert_eq!(full["id"].as_str().unwrap().len(), 5);
@@ -426,11 +438,11 @@ fn retype_diamond_gold_none_keeps_the_device() {
     for (slo, wl, group) in [
         (
             "Diamond",
-            "  workload = \"DSS\"\n",
-            "OS-SRP_1-Diamond-DSS-SG",
+            support::workload_line(),
+            support::group_with_workload("Diamond"),
         ),
-        ("Gold", "", "OS-SRP_1-Gold-SG"),
-        ("None", "", "OS-no_SLO-SG"),
+        ("Gold", String::new(), "OS-SRP_1-Gold-SG".to_string()),
+        ("None", String::new(), "OS-no_SLO-SG".to_string()),
     ] {
         tf.write(&format!(
             "{}{}",
@@ -442,13 +454,13 @@ fn retype_diamond_gold_none_keeps_the_device() {
         assert!(!plan.contains("must be replaced"), "{plan}");
         tf.apply();
         let v = tf.resource("vmax_volume.a");
-        assert_eq!(v["storage_group"], group);
+        assert_eq!(v["storage_group"], group.as_str());
         if let Some(prev) = &id {
             assert_eq!(&v["id"], prev, "retype keeps the device");
         }
         id = Some(v["id"].clone());
         // the old group was deleted when emptied: only the current one exists
-        assert_eq!(sim.storage_groups(), vec![group.to_string()]);
+        assert_eq!(sim.storage_groups(), vec![group.clone()]);
         tf.assert_empty_plan();
     }
 }

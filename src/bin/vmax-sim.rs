@@ -48,6 +48,9 @@ struct Args {
     /// How long a copy-mode SnapVX link takes to copy fully, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     copy_ms: u64,
+    /// How long a connection may wait for the client's next bytes, in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    read_timeout_ms: u64,
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     max_body_bytes: usize,
@@ -104,6 +107,7 @@ async fn main() {
         job_ms: a.job_ms,
         copy_ms: a.copy_ms,
         max_body_bytes: a.max_body_bytes,
+        read_timeout: std::time::Duration::from_millis(a.read_timeout_ms.max(1)),
         faults: Faults {
             latency_ms: a.latency_ms,
             jitter_ms: a.jitter_ms,

@@ -87,9 +87,13 @@ pub async fn handle(
             }
         }
     };
-    let rest = path
-        .trim_start_matches("/univmax/restapi")
-        .trim_matches('/');
+    // PyU4V 10.4 sends the enhanced API to /univmax/rest/v1/...; the
+    // versioned API lives under /univmax/restapi
+    let rest = match path.strip_prefix("/univmax/rest/") {
+        Some(r) if r.starts_with("v1/") => r,
+        _ => path.trim_start_matches("/univmax/restapi"),
+    }
+    .trim_matches('/');
     // a segment is split first, then percent-decoded, as a web server does:
     // an encoded '/' stays inside its segment
     let decoded: Vec<String> = rest
@@ -351,7 +355,16 @@ async fn route_versioned(
         ["sloprovisioning", "symmetrix"] if get => {
             t.push_str("/sloprovisioning/symmetrix");
             let w = sim.world.lock().await;
-            ok(json!({"symmetrixId": w.arrays.keys().collect::<Vec<_>>()}))
+            let want = q
+                .get("compressionCapable")
+                .map(|v| v.eq_ignore_ascii_case("true"));
+            let ids: Vec<&String> = w
+                .arrays
+                .values()
+                .filter(|a| want.is_none_or(|c| a.compression_capable == c))
+                .map(|a| &a.symmetrix_id)
+                .collect();
+            ok(json!({"symmetrixId": ids}))
         }
         ["sloprovisioning", "symmetrix", a, rest @ ..] => {
             t.push_str("/sloprovisioning/symmetrix/{array}");

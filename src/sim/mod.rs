@@ -57,6 +57,8 @@ pub struct SimConfig {
     /// How long a copy-mode SnapVX link takes to copy fully.
     pub copy_ms: u64,
     pub max_body_bytes: usize,
+    /// How long a connection may wait for the client's next bytes.
+    pub read_timeout: Duration,
     pub faults: Faults,
 }
 
@@ -72,6 +74,7 @@ impl Default for SimConfig {
             job_ms: 200,
             copy_ms: 1000,
             max_body_bytes: 1 << 20,
+            read_timeout: Duration::from_secs(30),
             faults: Faults::default(),
         }
     }
@@ -718,7 +721,12 @@ async fn unisphere(
 }
 
 async fn sim_metrics(State(sim): State<Arc<Sim>>) -> Response {
-    axum::Json(sim.metrics.snapshot()).into_response()
+    let mut m = sim.metrics.snapshot();
+    if let Ok(its) = sim.iterators.lock() {
+        m["iterators"] = json!(its.0.len());
+        m["iterator_results"] = json!(its.0.values().map(|it| it.results.len()).sum::<usize>());
+    }
+    axum::Json(m).into_response()
 }
 
 async fn sim_requests(State(sim): State<Arc<Sim>>) -> Response {
@@ -804,6 +812,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         ));
     Router::new()
         .route("/univmax/restapi/{*rest}", any(unisphere))
+        .route("/univmax/rest/{*rest}", any(unisphere))
         .merge(hooks)
         .fallback(|| async {
             http::error_response(404, "Not found: Unisphere lives under /univmax/restapi")
@@ -884,6 +893,7 @@ impl TlsListener {
         tcp: tokio::net::TcpListener,
         cert_pem: &str,
         key_pem: &str,
+        idle: Duration,
     ) -> Result<Self, String> {
         use rustls::pki_types::pem::PemObject;
         let certs = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes())
@@ -914,7 +924,7 @@ impl TlsListener {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(sock)).await
                     {
                         Ok(Ok(s)) => {
-                            let _ = tx.send((IdleIo::new(s), peer)).await;
+                            let _ = tx.send((IdleIo::new(s, idle), peer)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -942,20 +952,22 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-/// How long a connection may wait for the client's next bytes: a request
-/// sent half-way (or an idle keep-alive connection) is closed after this.
-const READ_IDLE: Duration = Duration::from_secs(30);
-
-/// A connection whose reads fail with `TimedOut` after [`READ_IDLE`]
-/// without a byte, so half-sent requests cannot hold a task forever.
+/// A connection whose reads fail with `TimedOut` after `idle` without a
+/// byte (`--read-timeout-ms`, 30 s by default), so a request sent
+/// half-way (or an idle keep-alive connection) cannot hold a task forever.
 pub struct IdleIo<S> {
     inner: S,
+    idle: Duration,
     sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S> IdleIo<S> {
-    pub fn new(inner: S) -> Self {
-        IdleIo { inner, sleep: None }
+    pub fn new(inner: S, idle: Duration) -> Self {
+        IdleIo {
+            inner,
+            idle,
+            sleep: None,
+        }
     }
 }
 
@@ -972,13 +984,14 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for IdleIo<S> {
                 Poll::Ready(r)
             }
             Poll::Pending => {
+                let idle = self.idle;
                 let sleep = self
                     .sleep
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(READ_IDLE)));
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
                 match sleep.as_mut().poll(cx) {
                     Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
-                        "the client sent nothing for 30 s",
+                        "the client sent nothing in time",
                     ))),
                     Poll::Pending => Poll::Pending,
                 }
@@ -1012,6 +1025,7 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for IdleIo<S> {
 /// Plain HTTP (`--http`) with the same idle timeout.
 struct PlainListener {
     tcp: tokio::net::TcpListener,
+    idle: Duration,
 }
 
 impl axum::serve::Listener for PlainListener {
@@ -1021,7 +1035,7 @@ impl axum::serve::Listener for PlainListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.tcp.accept().await {
-                Ok((s, a)) => return (IdleIo::new(s), a),
+                Ok((s, a)) => return (IdleIo::new(s, self.idle), a),
                 // out of descriptors and the like: do not spin
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
@@ -1050,7 +1064,8 @@ pub async fn serve(sim: Arc<Sim>, listen: &str, plain_http: bool) -> Result<(), 
         println!("vmax-sim listening on http://{host}:{}", addr.port());
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        axum::serve(PlainListener { tcp }, app)
+        let idle = sim.cfg.read_timeout;
+        axum::serve(PlainListener { tcp, idle }, app)
             .await
             .map_err(|e| e.to_string())
     } else {
@@ -1073,7 +1088,7 @@ pub async fn serve(sim: Arc<Sim>, listen: &str, plain_http: bool) -> Result<(), 
                 (chain, key)
             }
         };
-        let listener = TlsListener::new(tcp, &cert, &key)?;
+        let listener = TlsListener::new(tcp, &cert, &key, sim.cfg.read_timeout)?;
         println!("vmax-sim listening on https://{host}:{}", addr.port());
         use std::io::Write;
         let _ = std::io::stdout().flush();

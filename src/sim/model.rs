@@ -79,6 +79,9 @@ pub struct Array {
     /// the seed file's own `headroom_gb` entries).
     #[serde(default = "yes")]
     pub wlp: bool,
+    /// All Flash arrays compress (VMAX250F, PowerMax); hybrid ones do not.
+    #[serde(default = "yes")]
+    pub compression_capable: bool,
 }
 
 /// A large, stable snap id, unlike a generation it never shifts.
@@ -325,6 +328,7 @@ impl Array {
             snapshots: vec![],
             next_device: first_device(),
             wlp: true,
+            compression_capable: true,
         }
     }
 

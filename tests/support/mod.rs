@@ -9,6 +9,102 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const ARRAY: &str = "000197800123";
 
+/// The seed file of this run (`VMAX_TEST_SEED`, e.g. `seeds/powermax-8000.json`)
+/// with its first array renamed to [`ARRAY`], or `None` for the default array.
+pub fn test_seed() -> Option<Value> {
+    let path = std::env::var("VMAX_TEST_SEED")
+        .ok()
+        .filter(|p| !p.is_empty())?;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("VMAX_TEST_SEED {}: {e}", path.display()));
+    let mut v: Value = serde_json::from_str(&text).expect("seed json");
+    v["arrays"][0]["symmetrix_id"] = Value::String(ARRAY.into());
+    Some(v)
+}
+
+/// The workload the tests use: `DSS` on the default VMAX250F, none on
+/// arrays without workloads (PowerMax).
+pub fn workload() -> Option<&'static str> {
+    match test_seed() {
+        Some(s)
+            if s["arrays"][0]["workloads"]
+                .as_array()
+                .is_none_or(|w| w.is_empty()) =>
+        {
+            None
+        }
+        _ => Some("DSS"),
+    }
+}
+
+/// `  workload = "DSS"` for HCL, or nothing.
+pub fn workload_line() -> String {
+    workload()
+        .map(|w| format!("  workload = \"{w}\"\n"))
+        .unwrap_or_default()
+}
+
+/// The default group of a service level with the test workload.
+pub fn group_with_workload(slo: &str) -> String {
+    match workload() {
+        Some(w) => format!("OS-SRP_1-{slo}-{w}-SG"),
+        None => format!("OS-SRP_1-{slo}-SG"),
+    }
+}
+
+/// The portals of port group OS-iscsi-PG on the test array.
+pub fn portals() -> Vec<String> {
+    match test_seed() {
+        None => vec!["192.0.2.10:3260".into(), "192.0.2.11:3260".into()],
+        Some(s) => {
+            let a = &s["arrays"][0];
+            a["port_groups"]["OS-iscsi-PG"]["ports"]
+                .as_array()
+                .expect("OS-iscsi-PG")
+                .iter()
+                .map(|k| {
+                    let key = format!(
+                        "{}:{}",
+                        k["director"].as_str().unwrap_or(""),
+                        k["port"].as_str().unwrap_or("")
+                    );
+                    format!(
+                        "{}:3260",
+                        a["ports"][&key]["ip_addresses"][0].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// The target IQNs of port group OS-iscsi-PG on the test array, one per portal.
+pub fn target_iqns() -> Vec<String> {
+    match test_seed() {
+        None => vec![
+            "iqn.1992-04.com.emc:600009700bca30c01e3e012e00000001".into(),
+            "iqn.1992-04.com.emc:600009700bca30c02e3e012e00000001".into(),
+        ],
+        Some(s) => {
+            let a = &s["arrays"][0];
+            a["port_groups"]["OS-iscsi-PG"]["ports"]
+                .as_array()
+                .expect("OS-iscsi-PG")
+                .iter()
+                .map(|k| {
+                    let key = format!(
+                        "{}:{}",
+                        k["director"].as_str().unwrap_or(""),
+                        k["port"].as_str().unwrap_or("")
+                    );
+                    a["ports"][&key]["iqn"].as_str().unwrap_or("").to_string()
+                })
+                .collect()
+        }
+    }
+}
+
 /// True when acceptance tests should run (`TF_ACC=1`). With `TF_ACC=1` and
 /// no `terraform` on PATH, fails loudly instead of skipping.
 pub fn acc() -> bool {
@@ -53,6 +149,15 @@ impl Sim {
     /// Starts (or restarts) a simulator on the state in `dir`.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Sim {
         let state = dir.path().join("state.json");
+        // the array of this run (VMAX_TEST_SEED), served under the test serial
+        let mut seeded: Vec<String> = vec![];
+        if let Some(seed) = test_seed()
+            && !extra.contains(&"--seed-file")
+        {
+            let path = dir.path().join("test-seed.json");
+            std::fs::write(&path, seed.to_string()).expect("write seed");
+            seeded = vec!["--seed-file".into(), path.display().to_string()];
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_vmax-sim"))
             .args(["--listen", "127.0.0.1:0", "--state"])
             .arg(&state)
@@ -63,6 +168,7 @@ impl Sim {
                     .flat_map(|(flag, v)| [flag, v]),
             )
             .args(extra)
+            .args(&seeded)
             .env("VMAX_SIM_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
