@@ -1,11 +1,13 @@
 """A provisioning round with Dell's real PyU4V library against vmax-sim.
 
-Usage: pyu4v_round.py HOST PORT CA_FILE
+Usage: pyu4v_round.py HOST PORT CA_FILE [powermax]
 Creates a storage group with a volume, finds the volume by name, expands
 it, renames it, removes it from the group and deletes it; then a masking
 round (host, masking view, connections, clean-up); storage-group list
 filters; the enhanced API (volumes and storage groups with select and
-filter); port groups and the port list; system health. Exits non-zero with a
+filter); port groups and the port list; system health; storage-group
+SnapVX by generation. With `powermax` (a PowerMax 5978 seed file): only
+the storage-group SnapVX round, by snap id. Exits non-zero with a
 message on the first step that does not behave as on an array.
 """
 import sys
@@ -13,7 +15,8 @@ import sys
 import PyU4V
 
 host, port, ca = sys.argv[1], sys.argv[2], sys.argv[3]
-array = "000197800123"
+powermax = len(sys.argv) > 4 and sys.argv[4] == "powermax"
+array = "000120000456" if powermax else "000197800123"
 conn = PyU4V.U4VConn(username="smc", password="smc", server_ip=host, port=port,
                      array_id=array, verify=ca)
 prov = conn.provisioning
@@ -25,6 +28,60 @@ def check(cond, what):
         sys.exit(1)
     print(f"pyu4v: ok: {what}")
 
+
+rep = conn.replication
+
+
+def sg_snapvx_round(by_snap_id):
+    """Storage-group SnapVX: snapshot, list, link, unlink, terminate."""
+    src, tgt = "pyu4v_snap_src", "pyu4v_snap_tgt"
+    for g in (src, tgt):
+        prov.create_non_empty_storage_group(srp_id="SRP_1", storage_group_id=g, service_level="Diamond",
+                                            workload=None, num_vols=2, vol_size="1", cap_unit="GB")
+    rep.create_storage_group_snapshot(src, "pyu4v_snap")
+    rep.create_storage_group_snapshot(src, "pyu4v_snap")
+    check(rep.get_storage_group_snapshot_list(src) == ["pyu4v_snap"], "storage-group snapshot listed")
+    if by_snap_id:
+        ids = rep.get_storage_group_snapshot_snap_id_list(src, "pyu4v_snap")
+        check(len(ids) == 2 and all(isinstance(i, int) for i in ids), f"snap ids listed: {ids}")
+        older = rep.get_snapshot_snap_id_details(src, "pyu4v_snap", ids[1])
+        check(older["generation"] == 1 and older["numSourceVolumes"] == 2, "snap id details: the older generation")
+        rep.link_snapshot_by_snap_id(src, tgt, "pyu4v_snap", ids[1])
+        check(rep.get_snapshot_snap_id_details(src, "pyu4v_snap", ids[1])["isLinked"]
+              and not rep.get_snapshot_snap_id_details(src, "pyu4v_snap", ids[0])["isLinked"],
+              "the snap id named was linked, not generation 0")
+        rep.unlink_snapshot_by_snap_id(src, tgt, "pyu4v_snap", ids[1])
+        for i in ids:
+            rep.delete_storage_group_snapshot_by_snap_id(src, "pyu4v_snap", i)
+    else:
+        gens = rep.get_storage_group_snapshot_generation_list(src, "pyu4v_snap")
+        check(gens == [0, 1], f"generations listed: {gens}")
+        rep.link_gen_snapshot(src, "pyu4v_snap", tgt, gen_num=1)
+        check(rep.get_snapshot_generation_details(src, "pyu4v_snap", 1)["isLinked"], "generation 1 linked")
+        try:
+            rep.delete_storage_group_snapshot(src, "pyu4v_snap", 1)
+            refused = False
+        except Exception:
+            refused = True
+        check(refused, "terminating a linked generation is refused")
+        rep.unlink_gen_snapshot(src, "pyu4v_snap", tgt, gen_num=1)
+        rep.delete_storage_group_snapshot(src, "pyu4v_snap", 1)
+        rep.delete_storage_group_snapshot(src, "pyu4v_snap", 0)
+    check(rep.get_storage_group_snapshot_list(src) == [], "storage-group snapshots terminated")
+    for g in (src, tgt):
+        for d in prov.get_volumes_from_storage_group(g):
+            prov.remove_volume_from_storage_group(g, d)
+            prov.delete_volume(d)
+        prov.delete_storage_group(g)
+
+
+if powermax:
+    sg_snapvx_round(by_snap_id=True)
+    conn.close_session()
+    print("pyu4v: PowerMax storage-group SnapVX round passed")
+    sys.exit(0)
+
+sg_snapvx_round(by_snap_id=False)
 
 sg = "pyu4v_round_sg"
 prov.create_storage_group(srp_id="SRP_1", sg_id=sg, slo="Diamond", workload=None,

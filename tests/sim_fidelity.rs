@@ -644,3 +644,117 @@ fn iterators_are_capped() {
     let m = sim.metrics();
     assert!(m["iterators"].as_u64().unwrap() <= 256, "{m}");
 }
+
+#[test]
+fn storage_group_snapvx_follows_the_spec() {
+    let sim = Sim::start();
+    let rp = format!("/100/replication/symmetrix/{ARRAY}/storagegroup");
+    let devs = group(&sim, "sgsrc", 2);
+    group(&sim, "sgtgt", 2);
+    group(&sim, "sgone", 1);
+    empty_group(&sim, "sgempty");
+    // the spec's example request
+    let (s, b) = sim.rest(
+        "POST",
+        &format!("{rp}/sgsrc/snapshot"),
+        Some(json!({"snapshotName": "REST_SG_snapshot", "timeToLive": 10})),
+    );
+    assert_eq!(s, 201, "{b}");
+    for k in [
+        "name",
+        "generation",
+        "timestamp",
+        "timestamp_utc",
+        "state",
+        "numSourceVolumes",
+        "sourceVolume",
+        "numStorageGroupVolumes",
+        "isLinked",
+    ] {
+        assert!(b.get(k).is_some(), "{k} in {b}");
+    }
+    assert_eq!(b["numSourceVolumes"], 2);
+    let (s, _) = sim.rest(
+        "POST",
+        &format!("{rp}/sgempty/snapshot"),
+        Some(json!({"snapshotName": "x"})),
+    );
+    assert_eq!(s, 400, "a snapshot of an empty group is refused");
+    let (_, b) = sim.rest("GET", &format!("{rp}/sgsrc/snapshot"), None);
+    assert_eq!(b, json!({"name": ["REST_SG_snapshot"]}));
+    let (_, b) = sim.rest(
+        "GET",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot"),
+        None,
+    );
+    assert_eq!(b, json!({"name": "REST_SG_snapshot", "generationCount": 1}));
+    let (_, b) = sim.rest(
+        "GET",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot/generation"),
+        None,
+    );
+    assert_eq!(b, json!({"generations": [0]}));
+    // every member has the snapshot, at one point in time
+    let (_, v0) = sim.rest(
+        "GET",
+        &format!(
+            "/private/100/replication/symmetrix/{ARRAY}/volume/{}/snapshot",
+            devs[0]
+        ),
+        None,
+    );
+    let (_, v1) = sim.rest(
+        "GET",
+        &format!(
+            "/private/100/replication/symmetrix/{ARRAY}/volume/{}/snapshot",
+            devs[1]
+        ),
+        None,
+    );
+    assert_eq!(
+        v0["snapshotSrcs"][0]["timestamp_utc"],
+        v1["snapshotSrcs"][0]["timestamp_utc"]
+    );
+    // link: same member count only; terminate refused while linked
+    let link = |tgt: &str| json!({"action": "Link", "link": {"linkStorageGroupName": tgt, "copy": "true"}});
+    let (s, _) = sim.rest(
+        "PUT",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot/generation/0"),
+        Some(link("sgone")),
+    );
+    assert_eq!(s, 400);
+    let (s, b) = sim.rest(
+        "PUT",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot/generation/0"),
+        Some(link("sgtgt")),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["isLinked"], true);
+    let (s, _) = sim.rest(
+        "DELETE",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot/generation/0"),
+        None,
+    );
+    assert_eq!(s, 400);
+    let (_, r) = sim.rest("GET", &format!("{rp}/sgtgt"), None);
+    assert_eq!(r["isLinkTarget"], true);
+    let (s, _) = sim.rest(
+        "PUT",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot/generation/0"),
+        Some(json!({"action": "Unlink", "unlink": {"unlinkStorageGroupName": "sgtgt"}})),
+    );
+    assert_eq!(s, 200);
+    let (s, _) = sim.rest(
+        "DELETE",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot/generation/0"),
+        None,
+    );
+    assert_eq!(s, 204);
+    // snap ids need PowerMax
+    let (s, _) = sim.rest(
+        "GET",
+        &format!("{rp}/sgsrc/snapshot/REST_SG_snapshot/snapid"),
+        None,
+    );
+    assert!((400..500).contains(&s));
+}

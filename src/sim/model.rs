@@ -84,10 +84,11 @@ pub struct Array {
     pub compression_capable: bool,
 }
 
-/// A large, stable snap id, unlike a generation it never shifts.
-fn snap_id_for(dev: &str, name: &str, seq: u64) -> u64 {
+/// A large, stable snap id; unlike a generation it never shifts. The
+/// members of one storage-group snapshot (one `seq`) share it.
+fn snap_id_for(name: &str, seq: u64) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
-    for b in dev.bytes().chain(name.bytes()).chain(seq.to_le_bytes()) {
+    for b in name.bytes().chain(seq.to_le_bytes()) {
         h = (h ^ b as u64).wrapping_mul(0x100000001b3);
     }
     h % 281_474_976_710_656
@@ -1265,7 +1266,7 @@ impl Array {
                     "Volume {d} already has 1024 generations of snapshot {name}"
                 )));
             }
-            let snap_id = self.has_snap_ids().then(|| snap_id_for(d, name, seq));
+            let snap_id = self.has_snap_ids().then(|| snap_id_for(name, seq));
             self.snapshots.push(Snapshot {
                 source: d.clone(),
                 name: name.to_string(),
@@ -1374,6 +1375,149 @@ impl Array {
             )));
         }
         self.snapshots.remove(idx);
+        Ok(())
+    }
+}
+
+/// Which generation of a storage-group snapshot a request names.
+#[derive(Debug, Clone, Copy)]
+pub enum SnapSel {
+    Generation(u32),
+    SnapId(u64),
+}
+
+impl Array {
+    /// The volumes of a storage group a SnapVX snapshot of it covers
+    /// (its own and its children's), sorted.
+    pub fn sg_snapshot_members(&self, sg: &str) -> SimResult<Vec<String>> {
+        self.sg(sg)?;
+        Ok(self.volumes_in_sg_deep(sg).into_iter().collect())
+    }
+
+    /// Names of the snapshots taken of a storage group's volumes.
+    pub fn sg_snapshot_names(&self, sg: &str) -> SimResult<Vec<String>> {
+        let members = self.sg_snapshot_members(sg)?;
+        let names: BTreeSet<String> = self
+            .snapshots
+            .iter()
+            .filter(|s| members.contains(&s.source))
+            .map(|s| s.name.clone())
+            .collect();
+        Ok(names.into_iter().collect())
+    }
+
+    /// The per-volume snapshots (index, generation) of one generation of a
+    /// storage-group snapshot, one per member that has it.
+    pub fn sg_snapshot(&self, sg: &str, name: &str, sel: SnapSel) -> SimResult<Vec<usize>> {
+        let members = self.sg_snapshot_members(sg)?;
+        let mut out = Vec::new();
+        for d in &members {
+            let generation = match sel {
+                SnapSel::Generation(g) => g,
+                SnapSel::SnapId(id) => match self.generation_of_snap_id(name, d, id) {
+                    Ok(g) => g,
+                    Err(e) if e.status == 404 => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            if let Ok(i) = self.snapshot_index(name, d, generation) {
+                out.push(i);
+            }
+        }
+        if out.is_empty() {
+            return Err(SimError::not_found(format!(
+                "Cannot find snapshot {name} ({sel:?}) of storage group {sg}"
+            )));
+        }
+        Ok(out)
+    }
+
+    /// A consistent snapshot of every member at one point in time.
+    pub fn create_sg_snapshot(&mut self, sg: &str, name: &str, now_ms: u64) -> SimResult<()> {
+        let members = self.sg_snapshot_members(sg)?;
+        if members.is_empty() {
+            return Err(SimError::bad_request(format!(
+                "Storage group {sg} has no volumes; a SnapVX snapshot needs at least one"
+            )));
+        }
+        self.create_snapshot(name, &members, now_ms)
+    }
+
+    /// Links (or unlinks) one generation to a target group: members and
+    /// target volumes pair in device order; the counts must match and
+    /// each target must be at least as large as its source.
+    #[allow(clippy::too_many_arguments)]
+    pub fn link_sg_snapshot(
+        &mut self,
+        sg: &str,
+        name: &str,
+        sel: SnapSel,
+        target_sg: &str,
+        copy: bool,
+        unlink: bool,
+        now_ms: u64,
+    ) -> SimResult<()> {
+        let idx = self.sg_snapshot(sg, name, sel)?;
+        let targets = self.sg_snapshot_members(target_sg)?;
+        if targets.len() != idx.len() {
+            return Err(SimError::bad_request(format!(
+                "Storage group {target_sg} has {} volumes, snapshot {name} of {sg} has {}; a link target group must have the same number of volumes",
+                targets.len(),
+                idx.len()
+            )));
+        }
+        let pairs: Vec<(String, u32, String)> = idx
+            .iter()
+            .zip(&targets)
+            .map(|(i, t)| {
+                let s = &self.snapshots[*i];
+                (s.source.clone(), self.generation(s), t.clone())
+            })
+            .collect();
+        for (src, generation, tgt) in pairs {
+            if unlink {
+                self.unlink_snapshot(name, &src, &tgt, generation)?;
+            } else {
+                self.link_snapshot(name, &src, &tgt, generation, copy, now_ms)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Terminates one generation of a storage-group snapshot on every member.
+    pub fn terminate_sg_snapshot(&mut self, sg: &str, name: &str, sel: SnapSel) -> SimResult<()> {
+        let idx = self.sg_snapshot(sg, name, sel)?;
+        if let Some(i) = idx.iter().find(|i| !self.snapshots[**i].links.is_empty()) {
+            let s = &self.snapshots[*i];
+            return Err(SimError::bad_request(format!(
+                "Snapshot {name} of storage group {sg} has linked targets ({}); unlink them first",
+                s.links
+                    .iter()
+                    .map(|l| l.target.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let mut idx = idx;
+        idx.sort_unstable_by(|a, b| b.cmp(a));
+        for i in idx {
+            self.snapshots.remove(i);
+        }
+        Ok(())
+    }
+
+    /// Renames one generation of a storage-group snapshot.
+    pub fn rename_sg_snapshot(
+        &mut self,
+        sg: &str,
+        name: &str,
+        sel: SnapSel,
+        new: &str,
+    ) -> SimResult<()> {
+        check_snapshot_name(new)?;
+        for i in self.sg_snapshot(sg, name, sel)? {
+            self.snapshots[i].name = new.to_string();
+        }
         Ok(())
     }
 }

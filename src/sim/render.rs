@@ -429,6 +429,43 @@ pub fn volume_snapshots(a: &Array, dev: &str, now_ms: u64, copy_ms: u64) -> Valu
     json!({"snapshotSrcs": srcs, "snapshotLnks": lnks})
 }
 
+/// One generation of a storage-group snapshot, in the spec's shape.
+pub fn sg_snapshot(
+    a: &Array,
+    sg: &str,
+    name: &str,
+    sel: super::model::SnapSel,
+    _now_ms: u64,
+) -> Option<Value> {
+    let idx = a.sg_snapshot(sg, name, sel).ok()?;
+    let first = &a.snapshots[*idx.first()?];
+    let sources: Vec<Value> = idx
+        .iter()
+        .filter_map(|i| a.volumes.get(&a.snapshots[*i].source))
+        .map(|v| json!({"name": v.volume_id, "capacity": (v.cap_mb * 8).div_ceil(15), "capacity_gb": v.cap_gb()}))
+        .collect();
+    let linked = idx.iter().any(|i| !a.snapshots[*i].links.is_empty());
+    let mut out = json!({
+        "name": first.name,
+        "generation": a.generation(first),
+        "timestamp": format_timestamp(first.created_ms),
+        "timestamp_utc": first.created_ms,
+        "state": ["Established"],
+        "numSourceVolumes": sources.len(),
+        "sourceVolume": sources,
+        "numStorageGroupVolumes": a.sg_snapshot_members(sg).map(|m| m.len()).unwrap_or(0),
+        "numUniqueTracks": 0, "numSharedTracks": 0, "tracks": 0, "nonSharedTracks": 0,
+        "timeToLiveExpiryDate": "N/A",
+        "isExpired": false,
+        "isLinked": linked,
+        "isRestored": false,
+    });
+    if let Some(id) = first.snap_id {
+        out["snapid"] = json!(id);
+    }
+    Some(out)
+}
+
 /// Adds a snap id under `key` where the array has them.
 fn with_snap_id(mut v: Value, key: &str, id: Option<u64>) -> Value {
     if let (Some(id), Value::Object(m)) = (id, &mut v) {
