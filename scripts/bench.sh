@@ -19,7 +19,7 @@ mkdir -p "$work/tf"
 printf 'provider_installation {\n  dev_overrides {\n    "local/vmax" = "%s"\n  }\n  direct {}\n}\n' "$PWD/target/release" >"$work/rc"
 {
   printf 'terraform {\n  required_providers {\n    vmax = { source = "local/vmax" }\n  }\n}\n'
-  printf 'provider "vmax" {\n  endpoint = "%s"\n  username = "smc"\n  password = "smc"\n  array = "000197800123"\n  job_poll_interval = 0.02\n}\n' "$url"
+  printf 'provider "vmax" {\n  endpoint = "%s"\n  insecure = true\n  username = "smc"\n  password = "smc"\n  array = "000197800123"\n  job_poll_interval = 0.02\n}\n' "$url"
   printf 'resource "vmax_volume" "v" {\n  count = %s\n  name = "bench-${count.index}"\n  size_gb = 1\n  service_level = "Diamond"\n}\n' "$N"
 } >"$work/tf/main.tf"
 export TF_CLI_CONFIG_FILE="$work/rc" TF_IN_AUTOMATION=1

@@ -19,7 +19,7 @@
 //! finishes what the first could not (`export_status` reports the
 //! leftovers so the resource stays in state until they are gone).
 
-use super::naming::{Policy, short_host_name, short_port_group_name, truncate_middle};
+use super::naming::{self, Policy, short_host_name, short_port_group_name, truncate_middle};
 use super::saga::{Saga, Undo, not_found_ok};
 use super::{Driver, DriverError, Op, Result};
 use serde_json::{Value, json};
@@ -106,10 +106,29 @@ impl ExportNames {
     }
 }
 
+/// An iSCSI name: `iqn.YYYY-MM.<reversed domain>[:<anything printable>]`
+/// or `eui.` and 16 hex digits; never white space or control characters.
 fn is_iscsi_name(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
-    (l.starts_with("iqn.") && l.len() > 4)
-        || (l.starts_with("eui.") && l.len() == 20 && l[4..].chars().all(|c| c.is_ascii_hexdigit()))
+    if l.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
+        return false;
+    }
+    if let Some(rest) = l.strip_prefix("iqn.") {
+        let b = rest.as_bytes();
+        return b.len() > 8
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && b[4] == b'-'
+            && b[5..7].iter().all(u8::is_ascii_digit)
+            && b[7] == b'.'
+            && rest[8..].split(':').next().is_some_and(|d| {
+                !d.is_empty()
+                    && d.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            });
+    }
+    l.starts_with("eui.") && l.len() == 20 && l[4..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 pub fn check_initiator(s: &str) -> std::result::Result<(), String> {
@@ -117,9 +136,29 @@ pub fn check_initiator(s: &str) -> std::result::Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "initiator {s:?} is not an iSCSI name: use the host's IQN (iqn.yyyy-mm.reverse.domain:identifier) or an eui. name (eui. plus 16 hex digits)"
+            "initiator {s:?} is not an iSCSI name: use the host's IQN (iqn.yyyy-mm.reverse.domain:identifier, no spaces) or an eui. name (eui. plus 16 hex digits)"
         ))
     }
+}
+
+/// A host name usable for the export's object names: labels of letters,
+/// digits, `-` and `_` separated by dots, the first one not empty (it names
+/// the initiator group `OS-<first label>-I-IG`).
+pub fn check_host(h: &str) -> std::result::Result<(), String> {
+    let ok = !h.is_empty()
+        && h.len() <= 255
+        && h.split('.').all(|l| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    if !ok {
+        return Err(format!(
+            "host {h:?} must be a host name: labels of letters, digits, '-' and '_' separated by single dots, not starting or ending with a dot"
+        ));
+    }
+    let names = ExportNames::new(h, "pg");
+    naming::check_object_name("initiator group", &names.initiator_group)
 }
 
 /// What the array says about one export.
@@ -375,11 +414,18 @@ impl Driver {
 
         op.check()?;
         if existing_host.is_none() {
-            self.api
-                .create_host(&ig, &[&c.initiator])
-                .await
-                .map_err(|e| made_meanwhile(e, "initiator group", &ig))?;
-            saga.did(Undo::DeleteHost { host: ig.clone() });
+            match self.api.create_host(&ig, &[&c.initiator]).await {
+                Ok(()) => saga.did(Undo::DeleteHost { host: ig.clone() }),
+                // made meanwhile by a parallel export (another workspace):
+                // usable when it holds exactly this initiator, and not ours to undo
+                Err(e) if e.status() == Some(409) => {
+                    let h = self.api.host(&ig).await?;
+                    if !h.is_some_and(|h| h.holds_exactly(&[&c.initiator])) {
+                        return Err(made_meanwhile(e, "initiator group", &ig));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         op.check()?;
         if self.ensure_group(&child, Some(&child_policy)).await? {
@@ -424,13 +470,27 @@ impl Driver {
         }
         if view.is_none() {
             op.check()?;
-            self.api
+            match self
+                .api
                 .create_masking_view(&names.masking_view, &ig, port_group, &names.parent)
                 .await
-                .map_err(|e| made_meanwhile(e, "masking view", &names.masking_view))?;
-            saga.did(Undo::DeleteView {
-                mv: names.masking_view.clone(),
-            });
+            {
+                Ok(()) => saga.did(Undo::DeleteView {
+                    mv: names.masking_view.clone(),
+                }),
+                // made meanwhile: usable when wired as ours, not ours to undo
+                Err(e) if e.status() == Some(409) => {
+                    let v = self.api.masking_view(&names.masking_view).await?;
+                    if !v.is_some_and(|v| {
+                        v.host.as_deref() == Some(ig.as_str())
+                            && v.port_group == port_group
+                            && v.storage_group == names.parent
+                    }) {
+                        return Err(made_meanwhile(e, "masking view", &names.masking_view));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         let lun = self
             .api
@@ -608,17 +668,11 @@ impl Driver {
     }
 }
 
-/// A 409 on a create: someone else made the object at the same moment.
-/// It is not ours, so the export stops (and undoes); the next run finds
-/// the object and checks it like any existing one.
+/// A 409 on a create, for an object made meanwhile but not as ours would be.
 fn made_meanwhile(e: crate::unisphere::Error, what: &str, name: &str) -> DriverError {
-    if e.status() == Some(409) {
-        DriverError::Conflict(format!(
-            "{what} {name} was made by someone else at the same moment; nothing of this export was kept; run apply again"
-        ))
-    } else {
-        e.into()
-    }
+    DriverError::Conflict(format!(
+        "{what} {name} was made by someone else at the same moment, differently from this export ({e}); nothing of this export was kept"
+    ))
 }
 
 /// The seed's `connection_info`: `{"driver_volume_type": "iscsi", "data": {...}}`.
@@ -694,6 +748,12 @@ mod tests {
         assert!(check_initiator("eui.02004567A425678D").is_ok());
         assert!(check_initiator("10000090fa1b2c3d").is_err());
         assert!(check_initiator("iqn.").is_err());
+        assert!(check_initiator("iqn.1993-08.org.debian:01:a b").is_err());
+        assert!(check_initiator("iqn.1993-08.org.debian").is_ok());
+        assert!(check_host("web1.example.com").is_ok());
+        for bad in [".web1", "web1..x", "web 1", "web1.", "a/b"] {
+            assert!(check_host(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

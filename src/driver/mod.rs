@@ -17,6 +17,7 @@
 
 pub mod error;
 pub mod export;
+pub mod journal;
 pub mod locks;
 pub mod naming;
 pub mod saga;
@@ -74,8 +75,11 @@ pub struct Driver {
     locks: locks::Locks,
     slos: OnceCell<Vec<String>>,
     workloads: OnceCell<Vec<String>>,
+    srps: OnceCell<Vec<String>>,
     /// The array's microcode, learnt when connecting.
     ucode: String,
+    /// Proof, surviving a crash, of what this workspace's creates made.
+    pub journal: journal::Journal,
 }
 
 /// How long to keep looking for a volume whose create just succeeded
@@ -110,7 +114,9 @@ impl Driver {
             locks: locks::Locks::default(),
             slos: OnceCell::new(),
             workloads: OnceCell::new(),
+            srps: OnceCell::new(),
             ucode: info.ucode,
+            journal: journal::Journal::for_workspace(),
         })
     }
 
@@ -202,8 +208,27 @@ impl Driver {
             .await
     }
 
+    /// The array's storage resource pools (read once per process).
+    pub async fn srps(&self) -> Result<&Vec<String>> {
+        self.srps
+            .get_or_try_init(|| async { Ok::<_, DriverError>(self.api.srps().await?) })
+            .await
+    }
+
     /// Checks a policy against the array's lists; the message names the valid values.
     pub async fn validate_policy(&self, p: &Policy) -> Result<()> {
+        let srps = self.srps().await?;
+        if !srps.contains(&p.srp) {
+            return Err(DriverError::invalid(
+                "srp",
+                format!(
+                    "storage resource pool {:?} is not on array {}; it has: {}",
+                    p.srp,
+                    self.settings.array,
+                    srps.join(", ")
+                ),
+            ));
+        }
         if let Some(slo) = &p.slo {
             let slos = self.service_levels().await?;
             if !slos.iter().any(|s| s == slo) {
@@ -432,8 +457,18 @@ impl Driver {
             .locks
             .lock_many(&[Self::ident_lock(&identifier), Self::sg_lock(&sg)])
             .await;
-        // ownership: the identifier must be free, checked under its lock
+        // ownership: the identifier must be free, checked under its lock;
+        // a volume this workspace made before a crash is proven by the journal
         let existing = self.find_by_identifier(&identifier).await?;
+        let key = format!("volume:{identifier}");
+        if let Some(dev) = self.recover_volume(&identifier, &key, &existing).await? {
+            tracing::warn!(device = %dev, identifier, "taking back the volume an interrupted apply of this workspace made");
+            saga.did(Undo::DeleteVolume { dev: dev.clone() });
+            drop(_g);
+            return self.get_volume(&dev).await?.ok_or_else(|| {
+                DriverError::Inconsistent(format!("volume {dev} vanished while being taken back"))
+            });
+        }
         if !existing.is_empty() {
             return Err(Self::taken(&identifier, &existing, self.array()));
         }
@@ -447,7 +482,10 @@ impl Driver {
         }];
         // From here a volume carrying the identifier is this operation's:
         // it was absent under the lock and this call asked for it.
-        let dev = match self.api.create_volumes(&sg, &new).await {
+        let array = self.settings.array.clone();
+        self.journal.begin(&array, &key);
+        let note = |job: &str| self.journal.job(&array, &key, job);
+        let dev = match self.api.create_volumes(&sg, &new, &note).await {
             Ok(done) => match done.new_device_ids().as_slice() {
                 [d] => d.clone(),
                 _ => self.find_own_volume(&identifier).await?.ok_or_else(|| {
@@ -464,16 +502,67 @@ impl Driver {
                         d
                     }
                     _ => {
+                        if !e.is_ambiguous() {
+                            self.journal.forget(&array, &key);
+                        }
                         return Err(DriverError::Array(e));
                     }
                 }
             }
         };
+        self.journal.device(&array, &key, &dev);
         saga.did(Undo::DeleteVolume { dev: dev.clone() });
         drop(_g);
         self.get_volume(&dev).await?.ok_or_else(|| {
             DriverError::Inconsistent(format!("volume {dev} was created but cannot be read back"))
         })
+    }
+
+    /// A volume under `identifier` that this workspace's journal proves it
+    /// made before a crash: its create's job names the device (found even
+    /// when the array's lookup by identifier still lags behind).
+    async fn recover_volume(
+        &self,
+        identifier: &str,
+        key: &str,
+        found: &[String],
+    ) -> Result<Option<String>> {
+        let array = &self.settings.array;
+        let Some(entry) = self.journal.interrupted(array, key) else {
+            return Ok(None);
+        };
+        let dev = match (&entry.device, &entry.job_id) {
+            (Some(d), _) => Some(d.clone()),
+            (None, Some(job)) => match self.api.job(job).await? {
+                Some(j) if j.status == "SUCCEEDED" => {
+                    let done = crate::unisphere::Done {
+                        job: Some(j),
+                        body: serde_json::Value::Null,
+                    };
+                    match done.new_device_ids().as_slice() {
+                        [d] => Some(d.clone()),
+                        _ => None,
+                    }
+                }
+                Some(j) if j.status == "FAILED" => {
+                    self.journal.forget(array, key);
+                    None
+                }
+                _ => None,
+            },
+            (None, None) => None,
+        };
+        let Some(dev) = dev else { return Ok(None) };
+        // the device must still carry the identifier, and be the only one
+        let v = self.api.volume(&dev).await?;
+        let ok = v.is_some_and(|v| v.volume_identifier.as_deref() == Some(identifier))
+            && found.iter().all(|d| *d == dev);
+        if ok {
+            self.journal.claim(array, key);
+        } else {
+            self.journal.forget(array, key);
+        }
+        Ok(ok.then_some(dev))
     }
 
     /// Finds the volume this operation just made, allowing for the array's

@@ -66,6 +66,23 @@ impl Policy {
     }
 }
 
+/// The array's rule for names of storage groups, hosts, port groups and
+/// masking views: 1 to 64 characters of letters, digits, `_` and `-`.
+pub fn check_object_name(kind: &str, name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Err(format!(
+            "{kind} name {name:?} must be 1 to 64 letters, digits, '_' and '-' (the array's rule for object names)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// `OS-<name>`.
 pub fn volume_identifier(name: &str) -> String {
     format!("{MANAGED_PREFIX}{name}")

@@ -151,18 +151,87 @@ impl Driver {
                 ),
             ));
         }
+        let key = format!("snapshot:{dev}:{name}");
         if let Some(s) = self.get_snapshot(dev, name).await? {
+            if self.recover_snapshot(dev, name, &key).await? {
+                tracing::warn!(
+                    device = dev,
+                    snapshot = name,
+                    "taking back the snapshot an interrupted apply of this workspace took"
+                );
+                return Ok(s);
+            }
             return Err(DriverError::Conflict(format!(
                 "volume {dev} already has a SnapVX snapshot named {name} (taken {}), which is not in this Terraform state (another vmax_snapshot resource, or another tool, made it). This provider never takes over a snapshot it did not make: choose another name, or import it: terraform import vmax_snapshot.<name> {dev}:{name}",
                 s.timestamp
             )));
         }
-        self.api.create_snapshot(dev, name).await?;
+        let array = self.settings.array.clone();
+        self.journal.begin(&array, &key);
+        if let Err(e) = self.take_snapshot(dev, name, Some(&key)).await {
+            if !matches!(&e, DriverError::Array(a) if a.is_ambiguous()) {
+                self.journal.forget(&array, &key);
+            }
+            return Err(e);
+        }
         self.get_snapshot(dev, name).await?.ok_or_else(|| {
             DriverError::Inconsistent(format!(
                 "snapshot {name} of {dev} was created but cannot be read back"
             ))
         })
+    }
+
+    /// Takes snapshot `name` of `dev`, which the caller found absent under
+    /// the source's lock: after a lost answer, a snapshot of that name is
+    /// this call's.
+    async fn take_snapshot(&self, dev: &str, name: &str, journal: Option<&str>) -> Result<()> {
+        let array = self.settings.array.clone();
+        let note = |job: &str| {
+            if let Some(key) = journal {
+                self.journal.job(&array, key, job);
+            }
+        };
+        Ok(self
+            .api
+            .reconciled(
+                "create snapshot",
+                || self.api.create_snapshot(dev, name, &note),
+                || async {
+                    Ok(self
+                        .api
+                        .volume_snapshots(dev)
+                        .await?
+                        .is_some_and(|v| v.sources.iter().any(|s| s.name == name)))
+                },
+            )
+            .await?)
+    }
+
+    /// Whether this workspace's journal proves it took the (only)
+    /// snapshot `name` of `dev` before a crash: its job succeeded, and the
+    /// volume has exactly one generation of that name.
+    async fn recover_snapshot(&self, dev: &str, name: &str, key: &str) -> Result<bool> {
+        let array = &self.settings.array;
+        let Some(job) = self.journal.interrupted(array, key).and_then(|e| e.job_id) else {
+            return Ok(false);
+        };
+        let succeeded = self
+            .api
+            .job(&job)
+            .await?
+            .is_some_and(|j| j.status == "SUCCEEDED");
+        let gens = self
+            .snapshots_of(dev)
+            .await?
+            .map(|v| v.sources.iter().filter(|s| s.name == name).count())
+            .unwrap_or(0);
+        let ok = succeeded && gens == 1;
+        if ok {
+            self.journal.claim(array, key);
+        } else {
+            self.journal.forget(array, key);
+        }
+        Ok(ok)
     }
 
     /// Waits until a link's copy is defined, within the operation's bounds.
@@ -204,25 +273,44 @@ impl Driver {
     }
 
     /// Terminates every generation of `name` on `src` that has no links
-    /// (newest last, so generation numbers stay valid while it runs).
+    /// (oldest first, so generation numbers stay valid while it runs). A
+    /// terminate whose answer is lost is settled by reading again.
     pub(crate) async fn terminate_unlinked(&self, src: &str, name: &str) -> Result<()> {
-        let Some(v) = self.snapshots_of(src).await? else {
-            return Ok(());
-        };
-        let mut gens: Vec<u32> = v
-            .sources
-            .iter()
-            .filter(|s| s.name == name && s.linked.is_empty())
-            .map(|s| s.generation)
-            .collect();
-        gens.sort_unstable_by(|a, b| b.cmp(a));
-        for g in gens {
-            match self.api.terminate_snapshot(src, name, g).await {
-                Err(e) if !e.is_not_found() => return Err(e.into()),
-                _ => {}
+        let mut last = None;
+        for _round in 0..4 {
+            let Some(v) = self.snapshots_of(src).await? else {
+                return Ok(());
+            };
+            let mut gens: Vec<u32> = v
+                .sources
+                .iter()
+                .filter(|s| s.name == name && s.linked.is_empty())
+                .map(|s| s.generation)
+                .collect();
+            if gens.is_empty() {
+                return Ok(());
+            }
+            gens.sort_unstable_by(|a, b| b.cmp(a));
+            let mut lost = false;
+            for g in gens {
+                match self.api.terminate_snapshot(src, name, g).await {
+                    Err(e) if e.is_ambiguous() => {
+                        tracing::warn!(error = %e, "terminate answer lost; reading again");
+                        last = Some(e);
+                        lost = true;
+                        break;
+                    }
+                    Err(e) if !e.is_not_found() => return Err(e.into()),
+                    _ => {}
+                }
+            }
+            if !lost {
+                return Ok(());
             }
         }
-        Ok(())
+        Err(last.map(DriverError::from).unwrap_or_else(|| {
+            DriverError::Inconsistent(format!("snapshot {name} of {src} could not be terminated"))
+        }))
     }
 
     /// delete_snapshot: unlinks the generation's targets once their copy is
@@ -237,6 +325,7 @@ impl Driver {
         timestamp: Option<&str>,
     ) -> Result<()> {
         let _g = self.locks.lock_many(&[Self::snap_lock(dev)]).await;
+        let mut lost = 0;
         loop {
             let Some(s) = self.get_snapshot_at(dev, name, timestamp).await? else {
                 return Ok(());
@@ -249,6 +338,11 @@ impl Driver {
             op.check()?;
             match self.api.terminate_snapshot(dev, name, s.generation).await {
                 Err(e) if e.is_not_found() => return Ok(()),
+                // outcome unknown: the loop reads the array again
+                Err(e) if e.is_ambiguous() && lost < 4 => {
+                    lost += 1;
+                    tracing::warn!(error = %e, "terminate answer lost; checking the array");
+                }
                 Err(e) => return Err(e.into()),
                 Ok(()) if timestamp.is_some() => return Ok(()),
                 Ok(()) => {}
@@ -375,39 +469,56 @@ impl Driver {
         {
             let _g = self.locks.lock_many(&[Self::snap_lock(src_dev)]).await;
             op.check()?;
-            if temp {
-                if let Some(old) = self.get_snapshot(src_dev, snap).await? {
-                    if !old.links.is_empty() {
-                        return Err(DriverError::Conflict(format!(
-                            "temporary snapshot {snap} of {src_dev} is in use by another copy (linked to {}); try again when it is done",
-                            old.links
-                                .iter()
-                                .map(|l| l.target.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )));
-                    }
-                    // left by an interrupted clone whose target is gone
-                    tracing::warn!(
-                        snapshot = snap,
-                        source = src_dev,
-                        "removing a stale temporary snapshot"
-                    );
-                    self.terminate_unlinked(src_dev, snap).await?;
+            // a copy an interrupted apply started for this same target is resumed
+            let resumed = self.api.volume_snapshots(src_dev).await?.is_some_and(|v| {
+                v.sources
+                    .iter()
+                    .filter(|s| s.name == snap)
+                    .any(|s| s.linked.iter().any(|l| l.target == tgt))
+            });
+            if resumed {
+                tracing::warn!(target = %tgt, snapshot = snap, "resuming the copy an interrupted apply started");
+                if temp {
+                    saga.did(Undo::TerminateTemp {
+                        src: src_dev.into(),
+                        name: snap.into(),
+                    });
                 }
-                self.api.create_snapshot(src_dev, snap).await?;
-                saga.did(Undo::TerminateTemp {
-                    src: src_dev.into(),
-                    name: snap.into(),
-                });
+            } else {
+                if temp {
+                    if let Some(old) = self.get_snapshot(src_dev, snap).await? {
+                        if !old.links.is_empty() {
+                            return Err(DriverError::Conflict(format!(
+                                "temporary snapshot {snap} of {src_dev} is in use by another copy (linked to {}); try again when it is done",
+                                old.links
+                                    .iter()
+                                    .map(|l| l.target.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )));
+                        }
+                        // left by an interrupted clone whose target is gone
+                        tracing::warn!(
+                            snapshot = snap,
+                            source = src_dev,
+                            "removing a stale temporary snapshot"
+                        );
+                        self.terminate_unlinked(src_dev, snap).await?;
+                    }
+                    self.take_snapshot(src_dev, snap, None).await?;
+                    saga.did(Undo::TerminateTemp {
+                        src: src_dev.into(),
+                        name: snap.into(),
+                    });
+                }
+                op.check()?;
+                let generation = self
+                    .get_snapshot(src_dev, snap)
+                    .await?
+                    .map(|s| s.generation)
+                    .unwrap_or(0);
+                self.api.link(src_dev, snap, generation, &tgt).await?;
             }
-            op.check()?;
-            let generation = self
-                .get_snapshot(src_dev, snap)
-                .await?
-                .map(|s| s.generation)
-                .unwrap_or(0);
-            self.api.link(src_dev, snap, generation, &tgt).await?;
             saga.did(Undo::Unlink {
                 src: src_dev.into(),
                 name: snap.into(),

@@ -214,15 +214,31 @@ impl Resource for ExportResource {
             diags.error_at(AttrPath::attr("initiator"), "Invalid initiator", e);
         }
         if let Some(h) = config.get("host").as_str()
-            && (h.is_empty()
-                || h.chars()
-                    .any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')))
+            && let Err(e) = crate::driver::export::check_host(h)
         {
-            diags.error_at(
-                AttrPath::attr("host"),
-                "Invalid host name",
-                format!("host {h:?} must be a host name of letters, digits, '-', '_' and '.'"),
-            );
+            diags.error_at(AttrPath::attr("host"), "Invalid host name", e);
+        }
+        if let Some(pg) = config.get("port_group").as_str()
+            && let Err(e) = crate::driver::naming::check_object_name("port group", pg)
+        {
+            diags.error_at(AttrPath::attr("port_group"), "Invalid port group name", e);
+        }
+        if let Value::List(chap) = config.get("chap") {
+            for (i, c) in chap.iter().enumerate() {
+                for k in ["username", "secret"] {
+                    if c.get(k).as_str().is_some_and(|v| v.trim().is_empty()) {
+                        diags.error_at(
+                            AttrPath(vec![
+                                crate::tfplugin::Step::Attr("chap".into()),
+                                crate::tfplugin::Step::Index(i as i64),
+                                crate::tfplugin::Step::Attr(k.into()),
+                            ]),
+                            "Empty CHAP setting",
+                            format!("chap {k} must not be empty"),
+                        );
+                    }
+                }
+            }
         }
         super::volume::validate_timeouts(config, diags);
         if let Some(v) = config.get("volume_id").as_str()

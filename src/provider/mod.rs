@@ -7,6 +7,7 @@
 pub mod data;
 pub mod docs;
 pub mod export;
+pub mod settings;
 pub mod snapshot;
 pub mod volume;
 
@@ -102,7 +103,7 @@ const SETTINGS: &[(&str, &str, Option<&str>, &str)] = &[
         "endpoint",
         "VMAX_ENDPOINT",
         None,
-        "Unisphere URL, e.g. `https://unisphere.example.com:8443` (`http://` for a simulator started with `--http`). Env: `VMAX_ENDPOINT`.",
+        "Unisphere URL, e.g. `https://unisphere.example.com:8443`. `http://` is refused unless `insecure = true` (a simulator started with `--http`); a user name or password in the URL is refused. Env: `VMAX_ENDPOINT`.",
     ),
     (
         "username",
@@ -156,12 +157,12 @@ impl Provider for VmaxProvider {
                 }
             })
             .collect();
-        attributes.push(Attribute::optional("insecure", Ty::Bool, "Skip verification of Unisphere's TLS certificate (test systems only). Env: `VMAX_INSECURE`. Default `false`."));
+        attributes.push(Attribute::optional("insecure", Ty::Bool, "Skip verification of Unisphere's TLS certificate (test systems only; every run warns). Cannot be combined with `ca_cert_file`. Env: `VMAX_INSECURE` (`true` or `false`). Default `false`."));
         attributes.push(Attribute::optional("port_groups", Ty::list(Ty::String), "iSCSI port groups exports may use, in order of preference. Env: `VMAX_PORT_GROUPS` (comma-separated)."));
-        attributes.push(Attribute::optional("job_poll_interval", Ty::Number, "Seconds between polls of an asynchronous job (the seed's `interval`). Env: `VMAX_JOB_POLL_INTERVAL`. Default 3."));
+        attributes.push(Attribute::optional("job_poll_interval", Ty::Number, "Seconds between polls of an asynchronous job (the seed's `interval`), 0.01 to 300. Env: `VMAX_JOB_POLL_INTERVAL`. Default 3."));
         attributes.push(Attribute::optional("max_over_subscription_ratio", Ty::Number, "Reported by `vmax_pool` for schedulers that compare provisioned capacity to total × ratio. Env: `VMAX_MAX_OVER_SUBSCRIPTION_RATIO`. Default 20."));
         attributes.push(Attribute::optional("reserved_percentage", Ty::Number, "Share of each pool to keep free; `vmax_pool` reports the larger of this and the array's reserved percentage. Env: `VMAX_RESERVED_PERCENTAGE`. Default 0."));
-        attributes.push(Attribute::optional("job_timeout", Ty::Number, "Seconds to wait for one asynchronous job (the seed's `interval` × `retries`). Env: `VMAX_JOB_TIMEOUT`. Default 600."));
+        attributes.push(Attribute::optional("job_timeout", Ty::Number, "Seconds to wait for one asynchronous job (the seed's `interval` × `retries`), 1 to 86400. Env: `VMAX_JOB_TIMEOUT`. Default 600."));
         Schema {
             version: 0,
             block: Block {
@@ -192,7 +193,14 @@ impl Provider for VmaxProvider {
         if let Some(e) = config.get("endpoint").as_str()
             && !(e.starts_with("https://") || e.starts_with("http://"))
         {
-            diags.error_at(AttrPath::attr("endpoint"), "Invalid endpoint", format!("endpoint {e:?} must start with https:// (or http:// for a simulator started with --http)"));
+            diags.error_at(
+                AttrPath::attr("endpoint"),
+                "Invalid endpoint",
+                format!(
+                    "endpoint {:?} must start with https://",
+                    settings::redact(e)
+                ),
+            );
         }
         if let Some(a) = config.get("array").as_str()
             && !(a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()))
@@ -206,100 +214,17 @@ impl Provider for VmaxProvider {
     }
 
     async fn configure(&self, _ctx: &Ctx, config: &Value, diags: &mut Diags) {
-        let setting = |name: &str| -> Option<String> {
-            if let Some(s) = config.get(name).as_str() {
-                return Some(s.to_string());
-            }
-            let (_, env, default, _) = SETTINGS.iter().find(|s| s.0 == name)?;
-            std::env::var(env)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .or(default.map(String::from))
-        };
-        let mut missing = Vec::new();
-        for (name, env) in [
-            ("endpoint", "VMAX_ENDPOINT"),
-            ("username", "VMAX_USERNAME"),
-            ("password", "VMAX_PASSWORD"),
-            ("array", "VMAX_ARRAY"),
-        ] {
-            if setting(name).is_none() {
-                missing.push(format!("{name} (or {env})"));
-            }
-        }
-        if !missing.is_empty() {
-            diags.error(
-                "Missing provider configuration",
-                format!(
-                    "Set {} in the provider block or the environment.",
-                    missing.join(", ")
-                ),
-            );
+        let Some(r) = settings::resolve(config, |k| std::env::var(k).ok(), diags) else {
             return;
-        }
-        let insecure = config
-            .get("insecure")
-            .as_bool()
-            .or_else(|| {
-                std::env::var("VMAX_INSECURE")
-                    .ok()
-                    .map(|v| v == "true" || v == "1")
-            })
-            .unwrap_or(false);
-        let number = |name: &str, env: &str, default: f64| -> f64 {
-            config
-                .get(name)
-                .as_i64()
-                .map(|i| i as f64)
-                .or_else(|| match config.get(name) {
-                    Value::Number(n) => n.as_f64(),
-                    _ => None,
-                })
-                .or_else(|| std::env::var(env).ok().and_then(|v| v.parse().ok()))
-                .unwrap_or(default)
         };
-        let extras = Extras {
-            max_over_subscription_ratio: number(
-                "max_over_subscription_ratio",
-                "VMAX_MAX_OVER_SUBSCRIPTION_RATIO",
-                20.0,
-            ),
-            reserved_percentage: number("reserved_percentage", "VMAX_RESERVED_PERCENTAGE", 0.0),
-        };
-        if !(extras.max_over_subscription_ratio > 0.0
-            && (0.0..=100.0).contains(&extras.reserved_percentage))
-        {
-            diags.error("Invalid pool settings", "max_over_subscription_ratio must be positive and reserved_percentage between 0 and 100");
-            return;
-        }
         if let Ok(mut e) = self.shared.extras.write() {
-            *e = extras;
+            *e = Extras {
+                max_over_subscription_ratio: r.max_over_subscription_ratio,
+                reserved_percentage: r.reserved_percentage,
+            };
         }
-        let poll = number("job_poll_interval", "VMAX_JOB_POLL_INTERVAL", 3.0);
-        let timeout = number("job_timeout", "VMAX_JOB_TIMEOUT", 600.0);
-        if !(poll > 0.0 && timeout > 0.0) {
-            diags.error(
-                "Invalid job polling",
-                "job_poll_interval and job_timeout must be positive numbers of seconds",
-            );
-            return;
-        }
-        let port_groups: Vec<String> = match config.get("port_groups") {
-            Value::List(l) => l
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-            _ => std::env::var("VMAX_PORT_GROUPS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
-        let ca_cert_pem = match setting("ca_cert_file") {
-            Some(path) => match std::fs::read_to_string(&path) {
+        let ca_cert_pem = match &r.ca_cert_file {
+            Some(path) => match std::fs::read_to_string(path) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     diags.error_at(
@@ -313,22 +238,21 @@ impl Provider for VmaxProvider {
             None => None,
         };
         let cfg = ConnectionConfig {
-            endpoint: setting("endpoint").unwrap_or_default(),
-            username: setting("username").unwrap_or_default(),
-            password: setting("password").unwrap_or_default(),
-            insecure,
+            endpoint: r.endpoint.clone(),
+            username: r.username.clone(),
+            password: r.password.clone(),
+            insecure: r.insecure,
             ca_cert_pem,
-            api_version: setting("api_version"),
-            job_poll_interval: Duration::from_secs_f64(poll),
-            job_timeout: Duration::from_secs_f64(timeout),
+            api_version: r.api_version.clone(),
+            job_poll_interval: r.job_poll_interval,
+            job_timeout: r.job_timeout,
             ..Default::default()
         };
-        let endpoint = cfg.endpoint.clone();
-        tracing::info!(endpoint = %endpoint, insecure, "configuring the vmax provider");
+        tracing::info!(endpoint = %settings::redact(&r.endpoint), insecure = r.insecure, "configuring the vmax provider");
         let settings = Settings {
-            array: setting("array").unwrap_or_default(),
-            srp: setting("srp").unwrap_or_else(|| "SRP_1".into()),
-            port_groups,
+            array: r.array.clone(),
+            srp: r.srp.clone(),
+            port_groups: r.port_groups.clone(),
         };
         let driver = match Driver::connect(cfg, settings).await {
             Ok(d) => d,

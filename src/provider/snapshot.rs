@@ -109,6 +109,17 @@ impl Resource for SnapshotResource {
     }
 
     async fn validate(&self, config: &Value, diags: &mut Diags) {
+        if let Some(v) = config.get("volume_id").as_str()
+            && !(v.len() == 5 && v.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            diags.error_at(
+                AttrPath::attr("volume_id"),
+                "Invalid volume id",
+                format!(
+                    "volume_id {v:?} must be a device id of five hex digits, e.g. vmax_volume.x.id"
+                ),
+            );
+        }
         if let Some(n) = config.get("name").as_str()
             && let Err(e) = check_snapshot_name(n)
         {
@@ -174,11 +185,14 @@ impl Resource for SnapshotResource {
             format!("deleting snapshot {} of {}", s.name, s.volume_id),
             limit.max(Duration::from_secs(1)),
         );
-        if let Err(e) = d
+        match d
             .delete_snapshot(&op, &s.volume_id, &s.name, s.timestamp.as_deref())
             .await
         {
-            report(diags, "Cannot delete snapshot", &e);
+            Ok(()) => d
+                .journal
+                .forget(d.array(), &format!("snapshot:{}:{}", s.volume_id, s.name)),
+            Err(e) => report(diags, "Cannot delete snapshot", &e),
         }
     }
 
@@ -190,6 +204,8 @@ impl Resource for SnapshotResource {
             .await
         {
             Ok(Some(info)) => {
+                d.journal
+                    .forget(d.array(), &format!("snapshot:{}:{}", s.volume_id, s.name));
                 s.fill(&info);
                 Some(self.value(&s, diags))
             }

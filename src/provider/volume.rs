@@ -215,6 +215,41 @@ pub(crate) fn validate_timeouts(config: &Value, diags: &mut Diags) {
 
 const SHRINK: &str = "Only Extend is supported";
 
+/// The service levels arrays know, in their canonical spelling.
+const SERVICE_LEVELS: &[&str] = &[
+    "Diamond",
+    "Platinum",
+    "Gold",
+    "Silver",
+    "Bronze",
+    "Optimized",
+    "None",
+];
+
+/// The workload types arrays know, in their canonical spelling.
+const WORKLOADS: &[&str] = &["OLTP", "OLTP_REP", "DSS", "DSS_REP"];
+
+/// The size this provider last applied, from the private state.
+fn applied_size(ctx: &Ctx) -> Option<i64> {
+    serde_json::from_slice::<serde_json::Value>(&ctx.private())
+        .ok()?
+        .get("applied_size_gb")?
+        .as_i64()
+}
+
+fn record_applied_size(ctx: &Ctx, size: i64) {
+    ctx.set_private(
+        serde_json::json!({"applied_size_gb": size})
+            .to_string()
+            .into_bytes(),
+    );
+}
+
+/// The canonical spelling of `v` in `known`, ignoring case.
+fn canonical(v: &str, known: &[&'static str]) -> Option<&'static str> {
+    known.iter().copied().find(|k| k.eq_ignore_ascii_case(v))
+}
+
 fn validate_config(config: &Value, diags: &mut Diags) {
     if let Value::Object(src) = config.get("source") {
         let snap = src.get("snapshot_id").cloned().unwrap_or_default();
@@ -253,10 +288,44 @@ fn validate_config(config: &Value, diags: &mut Diags) {
             format!("size_gb must be a whole number of GB, not {n}"),
         );
     }
+    // enumerations take one spelling: a different case would come back
+    // from the array in the canonical one and look like a change
+    if let Some(slo) = config.get("service_level").as_str() {
+        match canonical(slo, SERVICE_LEVELS) {
+            Some(c) if c != slo => diags.error_at(
+                AttrPath::attr("service_level"),
+                "Service level spelled differently",
+                format!("service_level {slo:?} must be written {c:?}"),
+            ),
+            None if slo.trim().is_empty() => diags.error_at(
+                AttrPath::attr("service_level"),
+                "Empty service level",
+                "service_level must not be empty; write \"None\" for no service level",
+            ),
+            _ => {}
+        }
+    }
+    if let Some(w) = config.get("workload").as_str() {
+        if w.trim().is_empty() || w.eq_ignore_ascii_case("none") {
+            diags.error_at(
+                AttrPath::attr("workload"),
+                "No workload is written by leaving it out",
+                format!("workload {w:?}: omit workload for none"),
+            );
+        } else if let Some(c) = canonical(w, WORKLOADS)
+            && c != w
+        {
+            diags.error_at(
+                AttrPath::attr("workload"),
+                "Workload spelled differently",
+                format!("workload {w:?} must be written {c:?}"),
+            );
+        }
+    }
     let slo_none = config
         .get("service_level")
         .as_str()
-        .is_some_and(|s| s.eq_ignore_ascii_case("none"));
+        .is_some_and(|s| s == "None");
     if slo_none && config.get("workload").as_str().is_some() {
         diags.error_at(AttrPath::attr("workload"), "Workload needs a service level", "A workload cannot be set when service_level is \"None\"; remove workload or choose a service level.");
     }
@@ -321,7 +390,7 @@ impl Resource for VolumeResource {
         validate_config(config, diags);
     }
 
-    async fn plan(&self, _ctx: &Ctx, plan: &mut Plan, diags: &mut Diags) {
+    async fn plan(&self, ctx: &Ctx, plan: &mut Plan, diags: &mut Diags) {
         let driver = self.shared.try_driver();
         if plan.planned.get("srp").is_null()
             || plan.planned.get("srp").is_unknown() && plan.prior.is_none()
@@ -334,17 +403,31 @@ impl Resource for VolumeResource {
         if let Some(d) = &driver {
             plan.planned.set_attr("array", Value::string(d.array()));
         }
-        // shrink is refused at plan time with the seed's message
+        // shrink is refused at plan time with the seed's message; a volume
+        // grown outside Terraform says so (the size this provider last
+        // applied is kept in private state)
         if let (Some(prior), Some(new)) = (
             plan.prior.as_ref().and_then(|p| p.get("size_gb").as_i64()),
             plan.planned.get("size_gb").as_i64(),
         ) && new < prior
         {
-            diags.error_at(
-                AttrPath::attr("size_gb"),
-                "Volumes cannot shrink",
-                format!("Your original size: {prior} GB is greater than: {new} GB. {SHRINK}. To make a smaller volume, replace this one (for example with `terraform apply -replace`)."),
-            );
+            let applied = applied_size(ctx);
+            if applied.is_some_and(|a| a < prior && new <= a) {
+                diags.error_at(
+                    AttrPath::attr("size_gb"),
+                    "Volume grown outside Terraform",
+                    format!(
+                        "The volume was grown outside Terraform from {} GB to {prior} GB, and volumes cannot shrink. Set size_gb = {prior} to accept its size.",
+                        applied.unwrap_or_default()
+                    ),
+                );
+            } else {
+                diags.error_at(
+                    AttrPath::attr("size_gb"),
+                    "Volumes cannot shrink",
+                    format!("Your original size: {prior} GB is greater than: {new} GB. {SHRINK}. To make a smaller volume, replace this one (for example with `terraform apply -replace`)."),
+                );
+            }
         }
         if let Some(prior) = &plan.prior
             && prior.get("source") != plan.planned.get("source")
@@ -445,6 +528,7 @@ impl Resource for VolumeResource {
             Ok(v) => {
                 tracing::info!(device = %v.device_id, name = %s.name, "volume created");
                 s.refresh(&v, d.array(), &d.settings.srp);
+                record_applied_size(ctx, s.size_gb);
                 Some(self.value(&s, diags))
             }
             Err(e) => {
@@ -541,7 +625,10 @@ impl Resource for VolumeResource {
             }
         }
         match d.get_volume(&dev).await {
-            Ok(Some(v)) => cur.refresh(&v, d.array(), &d.settings.srp),
+            Ok(Some(v)) => {
+                cur.refresh(&v, d.array(), &d.settings.srp);
+                record_applied_size(ctx, cur.size_gb);
+            }
             Ok(None) => diags.error(
                 "Volume vanished",
                 format!("volume {dev} no longer exists on the array"),
@@ -580,11 +667,12 @@ impl Resource for VolumeResource {
             }
             return;
         }
-        if let Err(e) = d
+        match d
             .delete_volume(&op(ctx, format!("deleting volume {dev}"), limit), &dev)
             .await
         {
-            report(diags, "Cannot delete volume", &e);
+            Ok(()) => d.journal.forget_device(d.array(), &dev),
+            Err(e) => report(diags, "Cannot delete volume", &e),
         }
     }
 
@@ -594,6 +682,8 @@ impl Resource for VolumeResource {
         let dev = s.id.clone()?;
         match d.get_volume(&dev).await {
             Ok(Some(v)) => {
+                // Terraform has recorded it: the create journal can let go
+                d.journal.forget_device(d.array(), &dev);
                 s.refresh(&v, d.array(), &d.settings.srp);
                 Some(self.value(&s, diags))
             }
@@ -716,6 +806,34 @@ mod tests {
         validate_config(&cfg, &mut d);
         let paths: Vec<String> = d.0.iter().map(|x| format!("{:?}", x.path)).collect();
         assert_eq!(d.0.len(), 4, "{paths:?}");
+    }
+
+    #[test]
+    fn enumerations_take_their_canonical_spelling() {
+        let check = |slo: &str, wl: Option<&str>| {
+            let mut m = vec![
+                ("name".to_string(), Value::string("v")),
+                ("service_level".to_string(), Value::string(slo)),
+            ];
+            if let Some(w) = wl {
+                m.push(("workload".to_string(), Value::string(w)));
+            }
+            let mut d = Diags::default();
+            validate_config(&Value::Object(m.into_iter().collect()), &mut d);
+            d.0.iter().map(|x| x.detail.clone()).collect::<Vec<_>>()
+        };
+        assert!(check("Diamond", Some("DSS")).is_empty());
+        assert!(check("None", None).is_empty());
+        for bad in ["none", "NONE", "diamond"] {
+            let e = check(bad, None);
+            assert_eq!(e.len(), 1, "{bad}: {e:?}");
+            assert!(e[0].contains("must be written"), "{e:?}");
+        }
+        assert!(check("", None)[0].contains("\"None\""));
+        assert!(check("Gold", Some("dss"))[0].contains("\"DSS\""));
+        assert!(check("Gold", Some("None"))[0].contains("omit workload"));
+        // a level the list does not know is left to the array's list at plan time
+        assert!(check("Titanium", None).is_empty());
     }
 
     #[test]

@@ -404,6 +404,7 @@ pub async fn serve<P: Provider>(provider: P) -> i32 {
     println!("{}", handshake_line(&addr, &cert_der));
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    watch_parent(shutdown.clone());
 
     let acceptor = tls.expect("TLS is configured outside debug mode");
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Conn, std::io::Error>>(16);
@@ -411,19 +412,31 @@ pub async fn serve<P: Provider>(provider: P) -> i32 {
     tokio::spawn(async move {
         loop {
             let (sock, _) = tokio::select! {
-                r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
+                r = listener.accept() => match r {
+                    Ok(x) => x,
+                    // out of file descriptors and the like: wait, never spin
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot accept a connection; retrying shortly");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
                 _ = accept_stop.cancelled() => break,
             };
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
-                match acceptor.accept(sock).await {
-                    Ok(s) => {
+                // a client that never finishes the handshake is dropped
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(sock)).await {
+                    Ok(Ok(s)) => {
                         let _ = tx.send(Ok(Conn(s))).await;
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         tracing::warn!(error = %e, "refused a gRPC connection at the TLS handshake")
                     }
+                    Err(_) => tracing::warn!(
+                        "dropped a gRPC connection that did not finish its TLS handshake"
+                    ),
                 }
             });
         }
@@ -434,6 +447,28 @@ pub async fn serve<P: Provider>(provider: P) -> i32 {
         return 1;
     }
     0
+}
+
+/// How long a client may take to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Exits when Terraform goes away: a provider whose parent died (killed,
+/// crashed) is re-parented, and must not stay behind holding the array's
+/// password and its listener. Checked twice a second.
+fn watch_parent(shutdown: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            if shutdown.is_cancelled() {
+                return;
+            }
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!("Terraform (pid {parent}) is gone; exiting");
+                std::process::exit(1);
+            }
+        }
+    });
 }
 
 #[cfg(test)]

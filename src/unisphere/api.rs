@@ -6,6 +6,11 @@
 //! space, a slash or `..` reaches the array as one segment and can never
 //! address another resource. Bodies are built here from typed arguments;
 //! their shapes are pinned by the tests below with the spec's JSON.
+//!
+//! A change whose outcome is unknown (a 503, a connection lost after the
+//! request went out, a job that did not finish) is never blindly sent
+//! again: [`Array::reconciled`] reads the array, takes a change it finds
+//! made as done, and sends one it finds not made again (a few times).
 
 use super::{
     ArrayList, Client, Connections, DirectorPort, Done, Error, Headroom, Host, HostList, Initiator,
@@ -15,6 +20,8 @@ use super::{
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::future::Future;
+use std::time::Duration;
 
 /// Characters escaped in a path segment: everything but unreserved ones.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -78,7 +85,62 @@ fn ident(name: &str) -> Value {
     json!({"identifier_name": name, "volumeIdentifierChoice": "identifier_name"})
 }
 
+/// How often a change whose outcome was unknown, and that the array shows
+/// as not made, is sent again.
+const RESENDS: u32 = 3;
+
 impl Array {
+    /// Sends `change`; when its outcome is unknown, asks `done` whether
+    /// the array shows it made (success) or not (send again, bounded).
+    pub async fn reconciled<F, Fut, C, CFut>(
+        &self,
+        what: &str,
+        mut change: F,
+        mut done: C,
+    ) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<()>>,
+        C: FnMut() -> CFut,
+        CFut: Future<Output = Result<bool>>,
+    {
+        let mut resent = 0;
+        loop {
+            match change().await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_ambiguous() => {
+                    if done().await? {
+                        tracing::warn!(change = what, error = %e, "the answer was lost but the array shows the change made");
+                        return Ok(());
+                    }
+                    // a job still running may yet make it: never send it twice
+                    if resent >= RESENDS || matches!(e, Error::JobTimeout { .. }) {
+                        return Err(e);
+                    }
+                    resent += 1;
+                    tracing::warn!(change = what, error = %e, "the change was not made; sending it again");
+                    tokio::time::sleep(Duration::from_millis(200 << resent)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn sg_has(&self, sg: &str, check: impl Fn(&StorageGroup) -> bool) -> Result<bool> {
+        Ok(self.storage_group(sg).await?.is_some_and(|g| check(&g)))
+    }
+
+    async fn vol_in(&self, dev: &str, sg: &str) -> Result<bool> {
+        Ok(self
+            .volume(dev)
+            .await?
+            .is_some_and(|v| v.storage_groups.iter().any(|g| g == sg)))
+    }
+
+    async fn gone<T>(r: Result<Option<T>>) -> Result<bool> {
+        r.map(|o| o.is_none())
+    }
+
     pub fn new(client: Client, id: &str) -> Self {
         Array {
             client,
@@ -160,6 +222,21 @@ impl Array {
         Ok(l.workload_id)
     }
 
+    pub async fn srps(&self) -> Result<Vec<String>> {
+        let l: Value = self
+            .client
+            .get("list SRPs", &self.sp(&["srp"]), &[])
+            .await?;
+        Ok(l["srpId"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     pub async fn srp(&self, srp: &str) -> Result<Srp> {
         self.client
             .get(&format!("read SRP {srp}"), &self.sp(&["srp", srp]), &[])
@@ -219,15 +296,18 @@ impl Array {
         slo: Option<&SloParam>,
     ) -> Result<()> {
         let body = self.create_sg_body(sg, srp, slo);
-        self.client
-            .change(
-                &format!("create storage group {sg}"),
-                Method::POST,
-                &self.sp(&["storagegroup"]),
-                body,
-            )
-            .await
-            .map(|_| ())
+        let op = format!("create storage group {sg}");
+        self.reconciled(
+            &op,
+            || async {
+                self.client
+                    .change(&op, Method::POST, &self.sp(&["storagegroup"]), body.clone())
+                    .await
+                    .map(|_| ())
+            },
+            || async { Ok(self.storage_group(sg).await?.is_some()) },
+        )
+        .await
     }
 
     fn create_sg_body(&self, sg: &str, srp: &str, slo: Option<&SloParam>) -> Value {
@@ -257,19 +337,28 @@ impl Array {
             .await
     }
 
-    /// Makes new volumes in a group in one job; the job's task text names them.
-    pub async fn create_volumes(&self, sg: &str, vols: &[NewVolume]) -> Result<Done> {
+    /// Makes new volumes in a group in one job; the job's task text names
+    /// them. `accepted` gets the job id as soon as the array takes the job.
+    pub async fn create_volumes(
+        &self,
+        sg: &str,
+        vols: &[NewVolume],
+        accepted: &(dyn Fn(&str) + Sync),
+    ) -> Result<Done> {
         let what = vols
             .iter()
             .map(|v| v.identifier.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        self.edit_sg(
-            &format!("create volume {what} in {sg}"),
-            sg,
-            self.add_volume_action(vols)?,
-        )
-        .await
+        self.client
+            .change_noting(
+                &format!("create volume {what} in {sg}"),
+                Method::PUT,
+                &self.sp(&["storagegroup", sg]),
+                json!({"editStorageGroupActionParam": self.add_volume_action(vols)?}),
+                accepted,
+            )
+            .await
     }
 
     fn add_volume_action(&self, vols: &[NewVolume]) -> Result<Value> {
@@ -292,65 +381,114 @@ impl Array {
         Ok(json!({"expandStorageGroupParam": {"addVolumeParam": add}}))
     }
 
+    /// An edit of a storage group, reconciled with `done`.
+    async fn edit_sg_checked<C, CFut>(
+        &self,
+        op: &str,
+        sg: &str,
+        action: Value,
+        done: C,
+    ) -> Result<()>
+    where
+        C: FnMut() -> CFut,
+        CFut: Future<Output = Result<bool>>,
+    {
+        self.reconciled(
+            op,
+            || async { self.edit_sg(op, sg, action.clone()).await.map(|_| ()) },
+            done,
+        )
+        .await
+    }
+
     pub async fn add_volumes(&self, sg: &str, devs: &[&str]) -> Result<()> {
-        self.edit_sg(
+        self.edit_sg_checked(
             &format!("add volume {} to {sg}", devs.join(", ")),
             sg,
             json!({"expandStorageGroupParam": {"addSpecificVolumeParam": {"volumeId": devs}}}),
+            || async {
+                for d in devs {
+                    if !self.vol_in(d, sg).await? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            },
         )
         .await
-        .map(|_| ())
     }
 
     pub async fn remove_volumes(&self, sg: &str, devs: &[&str]) -> Result<()> {
-        self.edit_sg(
+        self.edit_sg_checked(
             &format!("remove volume {} from {sg}", devs.join(", ")),
             sg,
             json!({"removeVolumeParam": {"volumeId": devs}}),
+            || async {
+                for d in devs {
+                    if self.vol_in(d, sg).await? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            },
         )
         .await
-        .map(|_| ())
     }
 
     /// The array's atomic move (9.0 and later; see [`Array::has_move`]).
     pub async fn move_volumes(&self, from: &str, to: &str, devs: &[&str]) -> Result<()> {
-        self.edit_sg(
+        self.edit_sg_checked(
             &format!("move volume {} from {from} to {to}", devs.join(", ")),
             from,
             json!({"moveVolumeToStorageGroupParam": {"volumeId": devs, "storageGroupId": to, "force": "true"}}),
+            || async {
+                for d in devs {
+                    if !self.vol_in(d, to).await? || self.vol_in(d, from).await? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            },
         )
         .await
-        .map(|_| ())
     }
 
     pub async fn add_child(&self, parent: &str, child: &str) -> Result<()> {
-        self.edit_sg(
+        self.edit_sg_checked(
             &format!("nest {child} in {parent}"),
             parent,
             json!({"expandStorageGroupParam": {"addExistingStorageGroupParam": {"storageGroupId": [child]}}}),
+            || self.sg_has(parent, |g| g.child_storage_group.iter().any(|c| c == child)),
         )
         .await
-        .map(|_| ())
     }
 
     pub async fn remove_child(&self, parent: &str, child: &str) -> Result<()> {
-        self.edit_sg(
+        self.edit_sg_checked(
             &format!("unnest {child} from {parent}"),
             parent,
             json!({"removeStorageGroupParam": {"storageGroupId": [child], "force": "true"}}),
+            || {
+                self.sg_has(parent, |g| {
+                    !g.child_storage_group.iter().any(|c| c == child)
+                })
+            },
         )
         .await
-        .map(|_| ())
     }
 
     pub async fn delete_storage_group(&self, sg: &str) -> Result<()> {
-        self.client
-            .delete(
-                &format!("delete storage group {sg}"),
-                &self.sp(&["storagegroup", sg]),
-                None,
-            )
-            .await
+        let op = format!("delete storage group {sg}");
+        self.reconciled(
+            &op,
+            || {
+                let path = self.sp(&["storagegroup", sg]);
+                let op = op.clone();
+                async move { self.client.delete(&op, &path, None).await }
+            },
+            || async { Self::gone(self.storage_group(sg).await).await },
+        )
+        .await
     }
 
     // ---- volumes ------------------------------------------------------------
@@ -387,40 +525,62 @@ impl Array {
     }
 
     pub async fn rename_volume(&self, dev: &str, identifier: &str) -> Result<()> {
-        self.edit_volume(
-            &format!("rename volume {dev} to {identifier}"),
-            dev,
-            json!({"modifyVolumeIdentifierParam": {"volumeIdentifier": ident(identifier)}}),
+        let op = format!("rename volume {dev} to {identifier}");
+        let action =
+            json!({"modifyVolumeIdentifierParam": {"volumeIdentifier": ident(identifier)}});
+        self.reconciled(
+            &op,
+            || self.edit_volume(&op, dev, action.clone()),
+            || async {
+                Ok(self
+                    .volume(dev)
+                    .await?
+                    .is_some_and(|v| v.volume_identifier.as_deref() == Some(identifier)))
+            },
         )
         .await
     }
 
     pub async fn expand_volume(&self, dev: &str, size_gb: i64) -> Result<()> {
-        self.edit_volume(
-            &format!("extend volume {dev} to {size_gb} GB"),
-            dev,
-            json!({"expandVolumeParam": {"volumeAttribute": {"volume_size": size_gb.to_string(), "capacityUnit": "GB"}}}),
+        let op = format!("extend volume {dev} to {size_gb} GB");
+        let action = json!({"expandVolumeParam": {"volumeAttribute": {"volume_size": size_gb.to_string(), "capacityUnit": "GB"}}});
+        self.reconciled(
+            &op,
+            || self.edit_volume(&op, dev, action.clone()),
+            || async {
+                Ok(self
+                    .volume(dev)
+                    .await?
+                    .is_some_and(|v| v.cap_gb + 1e-9 >= size_gb as f64))
+            },
         )
         .await
     }
 
+    /// Deallocation can be repeated: after an unknown outcome it is sent again.
     pub async fn free_volume(&self, dev: &str) -> Result<()> {
-        self.edit_volume(
-            &format!("deallocate volume {dev}"),
-            dev,
-            json!({"freeVolumeParam": {"free_volume": "true"}}),
+        let op = format!("deallocate volume {dev}");
+        let action = json!({"freeVolumeParam": {"free_volume": "true"}});
+        self.reconciled(
+            &op,
+            || self.edit_volume(&op, dev, action.clone()),
+            || async { Ok(false) },
         )
         .await
     }
 
     pub async fn delete_volume(&self, dev: &str) -> Result<()> {
-        self.client
-            .delete(
-                &format!("delete volume {dev}"),
-                &self.sp(&["volume", dev]),
-                None,
-            )
-            .await
+        let op = format!("delete volume {dev}");
+        self.reconciled(
+            &op,
+            || {
+                let path = self.sp(&["volume", dev]);
+                let op = op.clone();
+                async move { self.client.delete(&op, &path, None).await }
+            },
+            || async { Self::gone(self.volume(dev).await).await },
+        )
+        .await
     }
 
     // ---- hosts and initiators -------------------------------------------------
@@ -446,25 +606,38 @@ impl Array {
     }
 
     pub async fn create_host(&self, host: &str, initiators: &[&str]) -> Result<()> {
-        self.client
-            .change(
-                &format!("create initiator group {host}"),
-                Method::POST,
-                &self.sp(&["host"]),
-                json!({"hostId": host, "initiatorId": initiators}),
-            )
-            .await
-            .map(|_| ())
+        let op = format!("create initiator group {host}");
+        let body = json!({"hostId": host, "initiatorId": initiators});
+        self.reconciled(
+            &op,
+            || async {
+                self.client
+                    .change(&op, Method::POST, &self.sp(&["host"]), body.clone())
+                    .await
+                    .map(|_| ())
+            },
+            || async {
+                Ok(self
+                    .host(host)
+                    .await?
+                    .is_some_and(|h| h.holds_exactly(initiators)))
+            },
+        )
+        .await
     }
 
     pub async fn delete_host(&self, host: &str) -> Result<()> {
-        self.client
-            .delete(
-                &format!("delete initiator group {host}"),
-                &self.sp(&["host", host]),
-                None,
-            )
-            .await
+        let op = format!("delete initiator group {host}");
+        self.reconciled(
+            &op,
+            || {
+                let path = self.sp(&["host", host]);
+                let op = op.clone();
+                async move { self.client.delete(&op, &path, None).await }
+            },
+            || async { Self::gone(self.host(host).await).await },
+        )
+        .await
     }
 
     // ---- masking views ------------------------------------------------------
@@ -571,16 +744,27 @@ impl Array {
             .await
     }
 
-    pub async fn create_snapshot(&self, dev: &str, name: &str) -> Result<()> {
+    pub async fn create_snapshot(
+        &self,
+        dev: &str,
+        name: &str,
+        accepted: &(dyn Fn(&str) + Sync),
+    ) -> Result<()> {
         self.client
-            .change(
+            .change_noting(
                 &format!("create snapshot {name} of {dev}"),
                 Method::POST,
                 &self.rp(&["snapshot", name]),
                 json!({"deviceNameListSource": [{"name": dev}], "bothSides": "false", "star": "false", "force": "false"}),
+                accepted,
             )
             .await
             .map(|_| ())
+    }
+
+    /// A job as the array reports it now.
+    pub async fn job(&self, id: &str) -> Result<Option<super::Job>> {
+        self.client.job(id).await
     }
 
     async fn link_action(
@@ -606,15 +790,33 @@ impl Array {
             .map(|_| ())
     }
 
+    /// Whether `target` is linked to some generation of `name` of `src`.
+    async fn linked(&self, src: &str, name: &str, target: &str) -> Result<bool> {
+        Ok(self.volume_snapshots(src).await?.is_some_and(|v| {
+            v.sources
+                .iter()
+                .filter(|s| s.name == name)
+                .any(|s| s.linked.iter().any(|l| l.target == target))
+        }))
+    }
+
     /// Links `target` to a generation of a snapshot, in copy mode.
     pub async fn link(&self, src: &str, name: &str, generation: u32, target: &str) -> Result<()> {
-        self.link_action("Link", src, name, generation, target)
-            .await
+        self.reconciled(
+            "link",
+            || self.link_action("Link", src, name, generation, target),
+            || self.linked(src, name, target),
+        )
+        .await
     }
 
     pub async fn unlink(&self, src: &str, name: &str, generation: u32, target: &str) -> Result<()> {
-        self.link_action("Unlink", src, name, generation, target)
-            .await
+        self.reconciled(
+            "unlink",
+            || self.link_action("Unlink", src, name, generation, target),
+            || async { Ok(!self.linked(src, name, target).await?) },
+        )
+        .await
     }
 
     /// Terminates one generation of a snapshot.

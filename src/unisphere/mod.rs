@@ -79,6 +79,9 @@ pub enum Error {
         op: String,
         endpoint: String,
         detail: String,
+        /// The request may have reached the array (the connection broke
+        /// after it was sent, or no answer came in time).
+        sent: bool,
     },
     #[error("{op}: job {job_id} failed: {result}")]
     JobFailed {
@@ -107,6 +110,17 @@ impl Error {
     }
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
+    }
+    /// Whether a change may have happened although the call failed: a 503,
+    /// a connection lost after the request was sent, or a job that did not
+    /// finish in time. Such a change is reconciled by reading the array.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            Error::Api { status, .. } => *status == 503,
+            Error::Unreachable { sent, .. } => *sent,
+            Error::JobTimeout { .. } => true,
+            _ => false,
+        }
     }
     /// The array's own message, when there is one.
     pub fn message(&self) -> String {
@@ -221,6 +235,19 @@ impl Client {
             version: String::new(),
         };
         let v: VersionInfo = c.get_raw(op, "/version", &[]).await?;
+        if let Some(want) = &c.cfg.api_version
+            && !v.supported_api_versions.is_empty()
+            && !v.supported_api_versions.iter().any(|s| s == want)
+        {
+            return Err(Error::other(
+                op,
+                format!(
+                    "api_version {want} is not served by this Unisphere ({}); it serves {}",
+                    v.version,
+                    v.supported_api_versions.join(", ")
+                ),
+            ));
+        }
         c.version = match &c.cfg.api_version {
             Some(v) => v.clone(),
             None => v
@@ -286,12 +313,19 @@ impl Client {
     }
 
     /// Sends a change with `executionOption: ASYNCHRONOUS` and waits for its job.
-    pub async fn change(
+    pub async fn change(&self, op: &str, method: Method, path: &str, body: Value) -> Result<Done> {
+        self.change_noting(op, method, path, body, &|_| {}).await
+    }
+
+    /// A change whose job id is handed to `accepted` as soon as the array
+    /// accepts it, before the wait (the create journal records it).
+    pub async fn change_noting(
         &self,
         op: &str,
         method: Method,
         path: &str,
         mut body: Value,
+        accepted: &(dyn Fn(&str) + Sync),
     ) -> Result<Done> {
         if let Value::Object(m) = &mut body {
             m.insert("executionOption".into(), json!("ASYNCHRONOUS"));
@@ -303,6 +337,7 @@ impl Client {
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error::other(op, "job accepted without a jobId"))?
                 .to_string();
+            accepted(&id);
             let job = self.wait_job(op, &id).await?;
             Ok(Done {
                 job: Some(job),
@@ -328,6 +363,15 @@ impl Client {
                 .max(Duration::from_millis(20)),
             max,
         )
+    }
+
+    /// A job as the array reports it now; `None` when it does not know it.
+    pub async fn job(&self, id: &str) -> Result<Option<Job>> {
+        self.get_opt(
+            "read job",
+            &self.path(&format!("system/job/{}", api::seg(id))),
+        )
+        .await
     }
 
     /// Polls a job until it ends or the job timeout passes.
@@ -454,7 +498,9 @@ impl Client {
                         status,
                         message: explain(status, &message),
                     };
-                    if (status == 503 || lock) && attempt <= self.cfg.max_retries {
+                    // a 503 to a change may come after the change was made:
+                    // only reads are repeated; the caller reconciles a change
+                    if ((status == 503 && idempotent) || lock) && attempt <= self.cfg.max_retries {
                         tracing::debug!(status, attempt, "transient Unisphere error; retrying");
                         err
                     } else {
@@ -468,6 +514,7 @@ impl Client {
                         op: op.into(),
                         endpoint: self.cfg.endpoint.clone(),
                         detail: describe(&e),
+                        sent: !e.is_connect(),
                     };
                     if safe && attempt <= self.cfg.max_retries && !e.is_builder() {
                         err
@@ -500,8 +547,12 @@ fn describe(e: &reqwest::Error) -> String {
         s.push_str(&c.to_string());
         src = c.source();
     }
-    if s.contains("certificate") || s.contains("UnknownIssuer") || s.contains("NotValidForName") {
-        s.push_str(" (the server's certificate is not trusted: set ca_cert_file to its CA, or insecure = true for a test system)");
+    if s.contains("NotValidForName") || s.contains("not valid for name") {
+        s.push_str(" (hostname mismatch: the certificate does not name the host in the endpoint; connect by a name the certificate holds)");
+    } else if s.contains("certificate") || s.contains("UnknownIssuer") {
+        s.push_str(" (the server's certificate is not trusted: set ca_cert_file to the CA that signed it, or, on a test system only, insecure = true)");
+    } else if s.contains("invalid HTTP version") {
+        s.push_str(" (the endpoint speaks TLS: use https://)");
     }
     s
 }

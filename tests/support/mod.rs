@@ -114,6 +114,8 @@ pub fn acc() -> bool {
     }
     let ok = Command::new(terraform_bin())
         .arg("version")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .stderr(Stdio::null())
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
