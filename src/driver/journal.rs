@@ -156,7 +156,7 @@ impl Journal {
         }
     }
 
-    /// Forgets every entry that names this device.
+    /// Forgets the volume entries that name this device.
     pub fn forget_device(&self, array: &str, device: &str) {
         let Some(dir) = &self.dir else { return };
         let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -168,8 +168,7 @@ impl Journal {
             if let Ok(text) = std::fs::read_to_string(&p)
                 && let Ok(e) = serde_json::from_str::<Entry>(&text)
                 && e.array == array
-                && (e.device.as_deref() == Some(device)
-                    || e.key.starts_with(&format!("snapshot:{device}:")))
+                && e.device.as_deref() == Some(device)
             {
                 let _ = std::fs::remove_file(&p);
             }
@@ -236,6 +235,11 @@ mod tests {
         j.begin("a", "snapshot:00108:nightly");
         j.forget_device("a", "00108");
         assert!(j.get("a", "volume:OS-x").is_none());
+        assert!(
+            j.get("a", "snapshot:00108:nightly").is_some(),
+            "a snapshot's entry is its own"
+        );
+        j.forget("a", "snapshot:00108:nightly");
         assert!(j.get("a", "snapshot:00108:nightly").is_none());
         // no directory: journaling off, silently
         let off = Journal::at(None);

@@ -533,7 +533,7 @@ impl Driver {
         };
         let dev = match (&entry.device, &entry.job_id) {
             (Some(d), _) => Some(d.clone()),
-            (None, Some(job)) => match self.api.job(job).await? {
+            (None, Some(job)) => match self.settled_job(job).await? {
                 Some(j) if j.status == "SUCCEEDED" => {
                     let done = crate::unisphere::Done {
                         job: Some(j),
@@ -563,6 +563,26 @@ impl Driver {
             self.journal.forget(array, key);
         }
         Ok(ok.then_some(dev))
+    }
+
+    /// A journal's job, waited for when it is still running (the crashed
+    /// process no longer does).
+    pub(crate) async fn settled_job(&self, id: &str) -> Result<Option<crate::unisphere::Job>> {
+        match self.api.job(id).await? {
+            Some(j) if j.status != "SUCCEEDED" && j.status != "FAILED" => {
+                match self
+                    .api
+                    .client
+                    .wait_job("wait for an interrupted create", id)
+                    .await
+                {
+                    Ok(j) => Ok(Some(j)),
+                    Err(crate::unisphere::Error::JobFailed { .. }) => Ok(self.api.job(id).await?),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            other => Ok(other),
+        }
     }
 
     /// Finds the volume this operation just made, allowing for the array's

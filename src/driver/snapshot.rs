@@ -216,8 +216,7 @@ impl Driver {
             return Ok(false);
         };
         let succeeded = self
-            .api
-            .job(&job)
+            .settled_job(&job)
             .await?
             .is_some_and(|j| j.status == "SUCCEEDED");
         let gens = self

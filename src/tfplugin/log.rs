@@ -80,7 +80,9 @@ impl<S: tracing::Subscriber> Layer<S> for HclogJson {
             )
             .into(),
         );
-        eprintln!("{}", serde_json::Value::Object(m));
+        // never panic on a closed stderr (Terraform gone): drop the line
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "{}", serde_json::Value::Object(m));
     }
 }
 

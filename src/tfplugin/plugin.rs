@@ -464,7 +464,7 @@ fn watch_parent(shutdown: CancellationToken) {
                 return;
             }
             if std::os::unix::process::parent_id() != parent {
-                tracing::warn!("Terraform (pid {parent}) is gone; exiting");
+                // nobody reads our stderr any more: exit without a word
                 std::process::exit(1);
             }
         }

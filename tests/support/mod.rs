@@ -9,6 +9,38 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const ARRAY: &str = "000197800123";
 
+/// Processes whose environment carries `VMAX_TEST_MARK=<mark>` and whose
+/// command is the provider.
+pub fn provider_pids(mark: &str) -> Vec<u32> {
+    let want = format!("VMAX_TEST_MARK={mark}");
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // an exited process waiting to be reaped is gone for our purpose
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        if stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        {
+            continue;
+        }
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&cmd).contains("terraform-provider-vmax") {
+            continue;
+        }
+        let env = std::fs::read(e.path().join("environ")).unwrap_or_default();
+        if env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
 /// The seed file of this run (`VMAX_TEST_SEED`, e.g. `seeds/powermax-8000.json`)
 /// with its first array renamed to [`ARRAY`], or `None` for the default array.
 pub fn test_seed() -> Option<Value> {
@@ -528,6 +560,69 @@ impl Tf {
             status.success(),
             out.split_whitespace().collect::<Vec<_>>().join(" "),
         )
+    }
+
+    /// Runs terraform and SIGKILLs `victim` (`"terraform"`, or `"provider"`
+    /// found by this workspace's marker) `after` the first output line
+    /// containing `needle`. Returns the output.
+    pub fn kill(
+        &self,
+        args: &[&str],
+        needle: &str,
+        after: std::time::Duration,
+        victim: &str,
+    ) -> String {
+        let mark = self.dir.path().display().to_string();
+        let mut c = Command::new(terraform_bin());
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.rc)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("VMAX_TEST_MARK", &mark)
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("TF_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("start terraform");
+        let pid = child.id();
+        let mut out = String::new();
+        let reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut sent = false;
+        for line in reader.lines() {
+            let Ok(line) = line else { break };
+            out.push_str(&line);
+            out.push('\n');
+            if !sent && line.contains(needle) {
+                sent = true;
+                std::thread::sleep(after);
+                let target = if victim == "terraform" {
+                    vec![pid]
+                } else {
+                    provider_pids(&mark)
+                };
+                for p in target {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &p.to_string()])
+                        .status();
+                }
+                if victim == "terraform" {
+                    break;
+                }
+            }
+        }
+        let _ = child.wait();
+        assert!(sent, "terraform never printed {needle:?}:\n{out}");
+        out
+    }
+
+    /// The provider processes started for this workspace (found by the
+    /// marker `kill` puts in their environment).
+    pub fn providers(&self) -> Vec<u32> {
+        provider_pids(&self.dir.path().display().to_string())
     }
 
     /// `terraform show -json`.
