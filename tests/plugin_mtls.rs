@@ -206,3 +206,35 @@ async fn only_terraforms_certificate_may_call_the_provider() {
         .unwrap();
     assert!(status.success(), "exit after Shutdown: {status:?}");
 }
+
+#[test]
+fn a_client_that_never_finishes_its_handshake_is_dropped() {
+    use std::io::Read;
+    let (pem, _, _) = p521_cert();
+    let mut child = Command::new(BIN)
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_CLIENT_CERT", &pem)
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().split('|').nth(3).unwrap().to_string();
+    // connect, then say nothing: the provider hangs up after its timeout
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let r = s.read_to_end(&mut buf);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        r.is_ok(),
+        "the provider kept a silent connection open: {r:?}"
+    );
+}
