@@ -212,6 +212,10 @@ fn transport_and_settings_are_checked() {
     assert!(out.contains("api_version 85 is not served"), "{out}");
     // no password anywhere in the output
     assert!(!out.contains("smc:smc"));
+    // http:// to this HTTPS simulator (allowed with insecure): named as such
+    let plain = sim.provider_block().replace("https://", "http://");
+    let out = plan(plain, &[]).fails(&["plan", "-no-color", "-input=false"]);
+    assert!(out.contains("the endpoint speaks TLS: use https://"), "{out}");
 }
 
 #[test]
