@@ -215,7 +215,10 @@ fn transport_and_settings_are_checked() {
     // http:// to this HTTPS simulator (allowed with insecure): named as such
     let plain = sim.provider_block().replace("https://", "http://");
     let out = plan(plain, &[]).fails(&["plan", "-no-color", "-input=false"]);
-    assert!(out.contains("the endpoint speaks TLS: use https://"), "{out}");
+    assert!(
+        out.contains("the endpoint speaks TLS: use https://"),
+        "{out}"
+    );
 }
 
 #[test]
