@@ -137,8 +137,24 @@ impl Array {
             .is_some_and(|v| v.storage_groups.iter().any(|g| g == sg)))
     }
 
-    async fn gone<T>(r: Result<Option<T>>) -> Result<bool> {
-        r.map(|o| o.is_none())
+    /// A DELETE of `segs`, reconciled: gone afterwards (`read` finds
+    /// nothing) is done; a resend of a delete that happened is a 404,
+    /// which callers take as gone already.
+    async fn delete_checked<T, C, CFut>(&self, op: &str, segs: &[&str], mut read: C) -> Result<()>
+    where
+        C: FnMut() -> CFut,
+        CFut: Future<Output = Result<Option<T>>>,
+    {
+        let path = self.sp(segs);
+        self.reconciled(
+            op,
+            || self.client.delete(op, &path, None),
+            || {
+                let f = read();
+                async move { Ok(f.await?.is_none()) }
+            },
+        )
+        .await
     }
 
     pub fn new(client: Client, id: &str) -> Self {
@@ -478,15 +494,10 @@ impl Array {
     }
 
     pub async fn delete_storage_group(&self, sg: &str) -> Result<()> {
-        let op = format!("delete storage group {sg}");
-        self.reconciled(
-            &op,
-            || {
-                let path = self.sp(&["storagegroup", sg]);
-                let op = op.clone();
-                async move { self.client.delete(&op, &path, None).await }
-            },
-            || async { Self::gone(self.storage_group(sg).await).await },
+        self.delete_checked(
+            &format!("delete storage group {sg}"),
+            &["storagegroup", sg],
+            || self.storage_group(sg),
         )
         .await
     }
@@ -570,16 +581,9 @@ impl Array {
     }
 
     pub async fn delete_volume(&self, dev: &str) -> Result<()> {
-        let op = format!("delete volume {dev}");
-        self.reconciled(
-            &op,
-            || {
-                let path = self.sp(&["volume", dev]);
-                let op = op.clone();
-                async move { self.client.delete(&op, &path, None).await }
-            },
-            || async { Self::gone(self.volume(dev).await).await },
-        )
+        self.delete_checked(&format!("delete volume {dev}"), &["volume", dev], || {
+            self.volume(dev)
+        })
         .await
     }
 
@@ -627,15 +631,10 @@ impl Array {
     }
 
     pub async fn delete_host(&self, host: &str) -> Result<()> {
-        let op = format!("delete initiator group {host}");
-        self.reconciled(
-            &op,
-            || {
-                let path = self.sp(&["host", host]);
-                let op = op.clone();
-                async move { self.client.delete(&op, &path, None).await }
-            },
-            || async { Self::gone(self.host(host).await).await },
+        self.delete_checked(
+            &format!("delete initiator group {host}"),
+            &["host", host],
+            || self.host(host),
         )
         .await
     }
@@ -689,30 +688,37 @@ impl Array {
         pg: &str,
         sg: &str,
     ) -> Result<()> {
-        self.client
-            .change(
-                &format!("create masking view {mv}"),
-                Method::POST,
-                &self.sp(&["maskingview"]),
-                json!({
-                    "maskingViewId": mv,
-                    "portGroupSelection": {"useExistingPortGroupParam": {"portGroupId": pg}},
-                    "hostOrHostGroupSelection": {"useExistingHostParam": {"hostId": host}},
-                    "storageGroupSelection": {"useExistingStorageGroupParam": {"storageGroupId": sg}},
-                }),
-            )
-            .await
-            .map(|_| ())
+        let op = format!("create masking view {mv}");
+        let body = json!({
+            "maskingViewId": mv,
+            "portGroupSelection": {"useExistingPortGroupParam": {"portGroupId": pg}},
+            "hostOrHostGroupSelection": {"useExistingHostParam": {"hostId": host}},
+            "storageGroupSelection": {"useExistingStorageGroupParam": {"storageGroupId": sg}},
+        });
+        self.reconciled(
+            &op,
+            || async {
+                self.client
+                    .change(&op, Method::POST, &self.sp(&["maskingview"]), body.clone())
+                    .await
+                    .map(|_| ())
+            },
+            || async {
+                Ok(self.masking_view(mv).await?.is_some_and(|v| {
+                    v.host.as_deref() == Some(host) && v.port_group == pg && v.storage_group == sg
+                }))
+            },
+        )
+        .await
     }
 
     pub async fn delete_masking_view(&self, mv: &str) -> Result<()> {
-        self.client
-            .delete(
-                &format!("delete masking view {mv}"),
-                &self.sp(&["maskingview", mv]),
-                None,
-            )
-            .await
+        self.delete_checked(
+            &format!("delete masking view {mv}"),
+            &["maskingview", mv],
+            || self.masking_view(mv),
+        )
+        .await
     }
 
     // ---- ports --------------------------------------------------------------
