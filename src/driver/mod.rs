@@ -17,6 +17,7 @@
 
 pub mod error;
 pub mod export;
+pub mod group;
 pub mod journal;
 pub mod locks;
 pub mod naming;
@@ -888,7 +889,9 @@ impl Driver {
                 }
                 match children.iter().find(|(c, _)| c == sg) {
                     Some((child, names)) => self.cleanup_export_objects(names, child).await?,
-                    None => self.delete_group_if_unused(sg).await?,
+                    // a volume group is its resource's to delete
+                    None if naming::is_default_group(sg) => self.delete_group_if_unused(sg).await?,
+                    None => {}
                 }
             }
             op.check()?;

@@ -58,6 +58,10 @@ pub fn check_snapshot_name(name: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// How long a delete waits for a volume's own snapshots to be terminated
+/// by another resource of the same run before it refuses.
+const USER_SNAPSHOT_GRACE: Duration = Duration::from_secs(60);
+
 /// `temp-<source device>-<clone name cut to 10>-<8 hex of its md5>`: the
 /// seed's clone snapshot name, plus a digest so that two clones whose
 /// names cut to the same 10 characters never share a temporary snapshot.
@@ -354,22 +358,46 @@ impl Driver {
     /// snapshots of it. With `refuse_user_snapshots`, user snapshots of it
     /// are refused before anything changes.
     pub async fn break_links(&self, op: &Op, dev: &str, refuse_user_snapshots: bool) -> Result<()> {
-        let Some(v) = self.snapshots_of(dev).await? else {
+        let user_snaps = |v: &VolumeSnapshots| {
+            let mut user: Vec<String> = v
+                .sources
+                .iter()
+                .filter(|s| !s.name.starts_with("temp-"))
+                .map(|s| s.name.clone())
+                .collect();
+            user.sort();
+            user.dedup();
+            user
+        };
+        let Some(mut v) = self.snapshots_of(dev).await? else {
             return Ok(());
         };
-        let mut user: Vec<String> = v
-            .sources
-            .iter()
-            .filter(|s| !s.name.starts_with("temp-"))
-            .map(|s| s.name.clone())
-            .collect();
-        user.sort();
-        user.dedup();
-        if refuse_user_snapshots && !user.is_empty() {
-            return Err(DriverError::Conflict(format!(
-                "volume {dev} still has SnapVX snapshots ({}); delete those vmax_snapshot resources first",
-                user.join(", ")
-            )));
+        if refuse_user_snapshots && !user_snaps(&v).is_empty() {
+            // a snapshot resource destroyed in the same run (a group
+            // snapshot the volume left, say) may be on its way out: wait
+            // a little for it before refusing
+            let deadline = op
+                .deadline()
+                .min(tokio::time::Instant::now() + USER_SNAPSHOT_GRACE);
+            let pace = Pace::new(Duration::from_secs(1), Duration::from_secs(3));
+            let gone = poll(pace, deadline, || async {
+                let now = self.snapshots_of(dev).await?.unwrap_or_default();
+                Ok::<_, DriverError>(if user_snaps(&now).is_empty() {
+                    Step::Done(now)
+                } else {
+                    Step::Wait(None)
+                })
+            })
+            .await?;
+            match gone {
+                Some(now) => v = now,
+                None => {
+                    return Err(DriverError::Conflict(format!(
+                        "volume {dev} still has SnapVX snapshots ({}); delete those vmax_snapshot or vmax_volume_group_snapshot resources first",
+                        user_snaps(&v).join(", ")
+                    )));
+                }
+            }
         }
         for l in &v.links {
             self.wait_for_copy(op, &l.source, &l.name, dev).await?;

@@ -7,6 +7,7 @@
 pub mod data;
 pub mod docs;
 pub mod export;
+pub mod group;
 pub mod settings;
 pub mod snapshot;
 pub mod volume;
@@ -178,6 +179,8 @@ impl Provider for VmaxProvider {
             Arc::new(volume::VolumeResource::new(self.shared.clone())),
             Arc::new(export::ExportResource::new(self.shared.clone())),
             Arc::new(snapshot::SnapshotResource::new(self.shared.clone())),
+            Arc::new(group::VolumeGroupResource::new(self.shared.clone())),
+            Arc::new(group::GroupSnapshotResource::new(self.shared.clone())),
         ]
     }
 

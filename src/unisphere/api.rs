@@ -510,6 +510,19 @@ impl Array {
             .await
     }
 
+    /// Device ids of the volumes in a storage group (and its children).
+    pub async fn volumes_in_group(&self, sg: &str) -> Result<Vec<String>> {
+        let ids: Vec<VolumeId> = self
+            .client
+            .list_all(
+                "list the volumes of a storage group",
+                &self.sp(&["volume"]),
+                &[("storageGroupId", sg)],
+            )
+            .await?;
+        Ok(ids.into_iter().map(|v| v.volume_id).collect())
+    }
+
     /// Device ids of the volumes carrying an identifier.
     pub async fn volumes_by_identifier(&self, identifier: &str) -> Result<Vec<String>> {
         let ids: Vec<VolumeId> = self
@@ -763,6 +776,25 @@ impl Array {
                 &self.rp(&["snapshot", name]),
                 json!({"deviceNameListSource": [{"name": dev}], "bothSides": "false", "star": "false", "force": "false"}),
                 accepted,
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// A consistent SnapVX snapshot of every volume of a storage group.
+    pub async fn create_sg_snapshot(&self, sg: &str, name: &str) -> Result<()> {
+        let path = format!(
+            "/{}/replication/symmetrix/{}/storagegroup/{}/snapshot",
+            self.client.version(),
+            seg(&self.id),
+            seg(sg)
+        );
+        self.client
+            .change(
+                &format!("snapshot storage group {sg} as {name}"),
+                Method::POST,
+                &path,
+                json!({"snapshotName": name}),
             )
             .await
             .map(|_| ())
