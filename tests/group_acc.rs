@@ -23,6 +23,11 @@ resource "vmax_volume" "c" {
   size_gb       = 1
   service_level = "None"
 }
+resource "vmax_iscsi_export" "e" {
+  volume_id = vmax_volume.a.id
+  host      = "grp-host"
+  initiator = "iqn.1993-08.org.debian:01:grp"
+}
 "#;
 
 fn group(members: &str) -> String {
