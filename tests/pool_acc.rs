@@ -104,6 +104,24 @@ fn pool_figures_follow_the_seed_formula() {
         .unwrap();
     assert_eq!(d_oltp["free_capacity_gb"], 300.0);
     tf.assert_empty_plan();
+    // REST economy: each vmax_pool read is one SRP read (for the pool and
+    // its whole list) and one headroom read per pool with a service level
+    let count = |m: &serde_json::Value, key: &str| m["requests"][key].as_u64().unwrap_or(0);
+    let srp_key = "GET /{ver}/sloprovisioning/symmetrix/{array}/srp/{srp}";
+    let wlp_key = "GET /{ver}/wlp/symmetrix/{array}/headroom";
+    let before = sim.metrics();
+    tf.ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+    ]);
+    let after = sim.metrics();
+    let reads = count(&after, srp_key) - count(&before, srp_key);
+    let headrooms = count(&after, wlp_key) - count(&before, wlp_key);
+    // two data sources; the list has 7 pools, 6 of them with a service level
+    assert_eq!((reads, headrooms), (2, 12), "{}", after["requests"]);
 
     // configured reserved above the array's wins
     tf.write(&cfg(&sim, 15.0, &format!("resource \"vmax_volume\" \"v\" {{\n  name = \"v\"\n  size_gb = 100\n  service_level = \"Gold\"\n}}\n{pools}")));

@@ -59,9 +59,39 @@ impl Driver {
         Ok(self.api.headroom(&p.srp, &slo, &wl).await?)
     }
 
-    /// Stats of one pool (SRP + service level + workload).
+    /// Stats of one pool (SRP + service level + workload): one SRP read
+    /// and, with a service level, one headroom read.
     pub async fn pool_stats(&self, p: &Policy, configured_reserved: f64) -> Result<PoolStats> {
         let srp = self.api.srp(&p.srp).await?;
+        self.pool_stats_of(&srp, p, configured_reserved).await
+    }
+
+    /// Stats of several pools of one SRP: the SRP is read once and the
+    /// headrooms concurrently (a few at a time).
+    pub async fn pools_stats(
+        &self,
+        srp: &str,
+        policies: &[Policy],
+        configured_reserved: f64,
+    ) -> Result<Vec<PoolStats>> {
+        let s = self.api.srp(srp).await?;
+        let mut out = Vec::with_capacity(policies.len());
+        for chunk in policies.chunks(8) {
+            let mut futs = Vec::with_capacity(chunk.len());
+            for p in chunk {
+                futs.push(self.pool_stats_of(&s, p, configured_reserved));
+            }
+            out.extend(futures_util::future::try_join_all(futs).await?);
+        }
+        Ok(out)
+    }
+
+    async fn pool_stats_of(
+        &self,
+        srp: &crate::unisphere::Srp,
+        p: &Policy,
+        configured_reserved: f64,
+    ) -> Result<PoolStats> {
         let (usable, allocated, subscribed) = srp.capacity_gb();
         let headroom = if p.slo.is_some() {
             self.headroom(p).await?

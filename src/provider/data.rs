@@ -137,38 +137,36 @@ impl DataSource for PoolData {
             config.get("workload").as_str(),
         );
         if let Err(e) = d.validate_policy(&p).await {
-            diags.error_at(
-                AttrPath::attr("service_level"),
-                "Invalid pool",
-                e.to_string(),
-            );
+            super::report(diags, "Invalid pool", &e);
             return None;
         }
-        let stats = match d.pool_stats(&p, extras.reserved_percentage).await {
-            Ok(s) => s,
+        // one SRP read for the pool and the whole list; the list's
+        // headrooms concurrently, the pool's own taken from the list
+        let list = match d.pools(&srp).await {
+            Ok(l) => l,
             Err(e) => {
-                diags.error("Cannot read pool statistics", e.to_string());
+                super::report(diags, "Cannot list pools", &e);
                 return None;
             }
         };
-        let mut pools = Vec::new();
-        match d.pools(&srp).await {
-            Ok(list) => {
-                for pp in list {
-                    match d.pool_stats(&pp, extras.reserved_percentage).await {
-                        Ok(s) => pools.push(pool_entry(&s)),
-                        Err(e) => {
-                            diags.error("Cannot read pool statistics", e.to_string());
-                            return None;
-                        }
-                    }
-                }
-            }
+        let all = match d.pools_stats(&srp, &list, extras.reserved_percentage).await {
+            Ok(s) => s,
             Err(e) => {
-                diags.error("Cannot list pools", e.to_string());
+                super::report(diags, "Cannot read pool statistics", &e);
                 return None;
             }
-        }
+        };
+        let stats = match list.iter().position(|x| *x == p) {
+            Some(i) => all[i].clone(),
+            None => match d.pool_stats(&p, extras.reserved_percentage).await {
+                Ok(s) => s,
+                Err(e) => {
+                    super::report(diags, "Cannot read pool statistics", &e);
+                    return None;
+                }
+            },
+        };
+        let pools: Vec<serde_json::Value> = all.iter().map(pool_entry).collect();
         let j = json!({
             "srp": srp,
             "service_level": config.get("service_level").as_str(),
