@@ -486,28 +486,39 @@ impl Driver {
         let array = self.settings.array.clone();
         self.journal.begin(&array, &key);
         let note = |job: &str| self.journal.job(&array, &key, job);
-        let dev = match self.api.create_volumes(&sg, &new, &note).await {
-            Ok(done) => match done.new_device_ids().as_slice() {
-                [d] => d.clone(),
-                _ => self.find_own_volume(&identifier).await?.ok_or_else(|| {
-                    DriverError::Inconsistent(format!(
-                        "the array reported success creating {identifier} but no volume carries that identifier; check the array"
-                    ))
-                })?,
-            },
-            Err(e) => {
-                // the change may have happened anyway (a lost answer): look
-                match self.find_own_volume(&identifier).await {
-                    Ok(Some(d)) => {
-                        tracing::warn!(device = %d, error = %e, "create reported an error but made the volume; keeping it");
-                        d
-                    }
+        let mut resent = 0;
+        let dev = loop {
+            match self.api.create_volumes(&sg, &new, &note).await {
+                Ok(done) => match done.new_device_ids().as_slice() {
+                    [d] => break d.clone(),
                     _ => {
-                        if !e.is_ambiguous() {
-                            self.journal.forget(&array, &key);
-                        }
-                        return Err(DriverError::Array(e));
+                        break self.find_own_volume(&identifier).await?.ok_or_else(|| {
+                            DriverError::Inconsistent(format!(
+                                "the array reported success creating {identifier} but no volume carries that identifier; check the array"
+                            ))
+                        })?;
                     }
+                },
+                // refused or failed: nothing was made
+                Err(e) if !e.is_ambiguous() => {
+                    self.journal.forget(&array, &key);
+                    return Err(DriverError::Array(e));
+                }
+                Err(e) => {
+                    // the change may have happened anyway (a lost answer):
+                    // look, waiting out the array's lookup lag
+                    if let Ok(Some(d)) = self.find_own_volume(&identifier).await {
+                        tracing::warn!(device = %d, error = %e, "create reported an error but made the volume; keeping it");
+                        break d;
+                    }
+                    // not made: sent again (a job still running is never resent)
+                    if resent < 2 && !matches!(e, crate::unisphere::Error::JobTimeout { .. }) {
+                        resent += 1;
+                        op.check()?;
+                        tracing::warn!(error = %e, identifier, "the create was not made; sending it again");
+                        continue;
+                    }
+                    return Err(DriverError::Array(e));
                 }
             }
         };
