@@ -510,30 +510,31 @@ impl Array {
             .await
     }
 
-    /// Device ids of the volumes in a storage group (and its children).
-    pub async fn volumes_in_group(&self, sg: &str) -> Result<Vec<String>> {
+    /// Device ids of the volumes a filtered list query names.
+    async fn volume_ids(&self, what: &str, query: &[(&str, &str)]) -> Result<Vec<String>> {
         let ids: Vec<VolumeId> = self
             .client
-            .list_all(
-                "list the volumes of a storage group",
-                &self.sp(&["volume"]),
-                &[("storageGroupId", sg)],
-            )
+            .list_all(what, &self.sp(&["volume"]), query)
             .await?;
         Ok(ids.into_iter().map(|v| v.volume_id).collect())
     }
 
+    /// Device ids of the volumes in a storage group (and its children).
+    pub async fn volumes_in_group(&self, sg: &str) -> Result<Vec<String>> {
+        self.volume_ids(
+            "list the volumes of a storage group",
+            &[("storageGroupId", sg)],
+        )
+        .await
+    }
+
     /// Device ids of the volumes carrying an identifier.
     pub async fn volumes_by_identifier(&self, identifier: &str) -> Result<Vec<String>> {
-        let ids: Vec<VolumeId> = self
-            .client
-            .list_all(
-                "find volume by identifier",
-                &self.sp(&["volume"]),
-                &[("volume_identifier", identifier)],
-            )
-            .await?;
-        Ok(ids.into_iter().map(|v| v.volume_id).collect())
+        self.volume_ids(
+            "find volume by identifier",
+            &[("volume_identifier", identifier)],
+        )
+        .await
     }
 
     async fn edit_volume(&self, op: &str, dev: &str, action: Value) -> Result<()> {
