@@ -10,15 +10,6 @@ use support::{Sim, Tf};
 
 const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
 
-fn until_ok(tf: &Tf, args: &[&str], tries: usize) -> usize {
-    for n in 1..=tries {
-        if tf.run(args).status.success() {
-            return n;
-        }
-    }
-    panic!("terraform {args:?} did not succeed in {tries} runs");
-}
-
 #[test]
 fn lost_answers_are_reconciled_without_duplicates() {
     if !support::acc() {
@@ -59,7 +50,7 @@ resource "vmax_volume" "c" {
     ));
     // one change in five is made and then answered 503
     sim.set_faults(json!({"lost_answer_rate": 0.2, "seed": 3}));
-    let n = until_ok(&tf, APPLY, 5);
+    let n = tf.until_ok(APPLY, 5);
     eprintln!("converged after {n} applies");
     tf.assert_empty_plan();
     let ids: Vec<String> = sim.volumes().into_iter().map(|(_, i)| i).collect();
@@ -77,8 +68,7 @@ resource "vmax_volume" "c" {
     );
     assert!(!names.iter().any(|n| n.starts_with("temp-")), "{names:?}");
     assert_eq!(sim.array()["hosts"].as_object().map(|m| m.len()), Some(1));
-    until_ok(
-        &tf,
+    tf.until_ok(
         &["destroy", "-auto-approve", "-no-color", "-input=false"],
         5,
     );

@@ -53,23 +53,6 @@ resource "vmax_volume" "copy" {
 }
 "#;
 
-/// Runs `args` until it succeeds, at most `tries` times; returns how many it took.
-fn until_ok(tf: &Tf, args: &[&str], tries: usize) -> usize {
-    let mut last = String::new();
-    for n in 1..=tries {
-        let o = tf.run(args);
-        if o.status.success() {
-            return n;
-        }
-        last = format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
-    panic!("terraform {args:?} did not succeed in {tries} runs; last output:\n{last}");
-}
-
 #[test]
 fn converges_under_faults_without_orphans_or_duplicates() {
     if !support::acc() {
@@ -86,7 +69,7 @@ fn converges_under_faults_without_orphans_or_duplicates() {
         "-input=false",
         "-parallelism=10",
     ];
-    let applies = until_ok(&tf, &apply, 6);
+    let applies = tf.until_ok(&apply, 6);
     eprintln!("converged after {applies} applies");
     tf.assert_empty_plan();
 
@@ -136,8 +119,7 @@ fn converges_under_faults_without_orphans_or_duplicates() {
     );
     assert_eq!(a["masking_views"].as_object().map(|m| m.len()), Some(5));
 
-    let destroys = until_ok(
-        &tf,
+    let destroys = tf.until_ok(
         &[
             "destroy",
             "-auto-approve",

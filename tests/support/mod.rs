@@ -439,7 +439,9 @@ impl Tf {
         std::fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
+    /// The terraform command for this workspace: its CLI config, no
+    /// backtraces, no logs, and the workspace's extra environment.
+    fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(terraform_bin());
         c.args(args)
             .current_dir(self.dir.path())
@@ -452,7 +454,28 @@ impl Tf {
         for (k, v) in &self.env {
             c.env(k, v);
         }
-        c.output().expect("run terraform")
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run terraform")
+    }
+
+    /// Runs `args` until it succeeds, at most `tries` times; returns how many it took.
+    pub fn until_ok(&self, args: &[&str], tries: usize) -> usize {
+        let mut last = String::new();
+        for n in 1..=tries {
+            let o = self.run(args);
+            if o.status.success() {
+                return n;
+            }
+            last = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        panic!("terraform {args:?} did not succeed in {tries} runs; last output:\n{last}");
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
@@ -515,20 +538,8 @@ impl Tf {
         needle: &str,
         after: std::time::Duration,
     ) -> (bool, String) {
-        let mut c = Command::new(terraform_bin());
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("TF_CLI_CONFIG_FILE", &self.rc)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("TF_LOG")
-            .env_remove("TF_LOG_PATH")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in &self.env {
-            c.env(k, v);
-        }
+        let mut c = self.command(args);
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().expect("start terraform");
         let pid = child.id();
         let stderr = child.stderr.take().expect("stderr");
@@ -573,20 +584,10 @@ impl Tf {
         victim: &str,
     ) -> String {
         let mark = self.dir.path().display().to_string();
-        let mut c = Command::new(terraform_bin());
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("TF_CLI_CONFIG_FILE", &self.rc)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("VMAX_TEST_MARK", &mark)
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("TF_LOG")
+        let mut c = self.command(args);
+        c.env("VMAX_TEST_MARK", &mark)
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        for (k, v) in &self.env {
-            c.env(k, v);
-        }
         let mut child = c.spawn().expect("start terraform");
         let pid = child.id();
         let mut out = String::new();
