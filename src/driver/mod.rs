@@ -15,6 +15,7 @@
 //!
 //! Nothing here sees Terraform types or builds a path or a request body.
 
+pub mod batch;
 pub mod error;
 pub mod export;
 pub mod group;
@@ -57,6 +58,29 @@ pub struct VolumeInfo {
 }
 
 impl VolumeInfo {
+    /// A volume this process just made in `sg`, the default group of `p`:
+    /// nothing else can hold it yet, so its groups need no read.
+    fn fresh(v: unisphere::Volume, sg: &str, p: &Policy) -> VolumeInfo {
+        VolumeInfo {
+            device_id: v.volume_id,
+            identifier: v.volume_identifier,
+            size_gb: if v.cap_mb > 0.0 {
+                v.cap_mb / 1024.0
+            } else {
+                v.cap_gb
+            },
+            wwn: v.wwn,
+            storage_groups: v.storage_groups,
+            policy: Some(p.clone()),
+            policy_group: Some(sg.to_string()),
+            snapvx_source: v.snapvx_source,
+            snapvx_target: v.snapvx_target,
+            masking_views: vec![],
+            in_export_group: false,
+            groups: vec![],
+        }
+    }
+
     fn group(&self, name: &str) -> Option<&StorageGroup> {
         self.groups.iter().find(|g| g.id == name)
     }
@@ -74,11 +98,15 @@ pub struct Driver {
     api: Array,
     pub settings: Settings,
     locks: locks::Locks,
+    batches: batch::Batches,
     slos: OnceCell<Vec<String>>,
     workloads: OnceCell<Vec<String>>,
     srps: OnceCell<Vec<String>>,
     /// The array's microcode, learnt when connecting.
     ucode: String,
+    /// The array's default SRP, learnt when connecting: a policy naming it
+    /// needs no SRP list.
+    default_srp: Option<String>,
     /// Proof, surviving a crash, of what this workspace's creates made.
     pub journal: journal::Journal,
 }
@@ -92,31 +120,36 @@ impl Driver {
     pub async fn connect(cfg: ConnectionConfig, settings: Settings) -> Result<Driver> {
         let client = unisphere::Client::connect(cfg).await?;
         let api = Array::new(client, &settings.array);
-        let ids = api.list_arrays().await?;
-        if !ids.contains(&settings.array) {
-            return Err(DriverError::invalid(
-                "array",
-                format!(
-                    "array {} is not managed by the Unisphere at {}; it manages: {}",
-                    settings.array,
-                    api.client.endpoint(),
-                    if ids.is_empty() {
-                        "no arrays".to_string()
-                    } else {
-                        ids.join(", ")
-                    }
-                ),
-            ));
-        }
-        let info = api.info().await?;
+        // one read when the array is there; the list only to explain a miss
+        let info = match api.info().await? {
+            Some(info) => info,
+            None => {
+                let ids = api.list_arrays().await?;
+                return Err(DriverError::invalid(
+                    "array",
+                    format!(
+                        "array {} is not managed by the Unisphere at {}; it manages: {}",
+                        settings.array,
+                        api.client.endpoint(),
+                        if ids.is_empty() {
+                            "no arrays".to_string()
+                        } else {
+                            ids.join(", ")
+                        }
+                    ),
+                ));
+            }
+        };
         Ok(Driver {
             api,
             settings,
             locks: locks::Locks::default(),
+            batches: batch::Batches::default(),
             slos: OnceCell::new(),
             workloads: OnceCell::new(),
             srps: OnceCell::new(),
             ucode: info.ucode,
+            default_srp: info.default_fba_srp,
             journal: journal::Journal::for_workspace(),
         })
     }
@@ -218,8 +251,10 @@ impl Driver {
 
     /// Checks a policy against the array's lists; the message names the valid values.
     pub async fn validate_policy(&self, p: &Policy) -> Result<()> {
-        let srps = self.srps().await?;
-        if !srps.contains(&p.srp) {
+        if self.default_srp.as_deref() != Some(p.srp.as_str())
+            && let srps = self.srps().await?
+            && !srps.contains(&p.srp)
+        {
             return Err(DriverError::invalid(
                 "srp",
                 format!(
@@ -364,7 +399,7 @@ impl Driver {
         let mut in_export_group = false;
         let mut groups = Vec::new();
         for sg in &v.storage_groups {
-            if let Some(g) = self.api.storage_group(sg).await? {
+            if let Some(g) = self.api.storage_group_cached(sg).await? {
                 views.extend(g.maskingview.iter().cloned());
                 if let Some(slo) = g.service_level() {
                     in_export_group = !g.parent_storage_group.is_empty();
@@ -454,80 +489,36 @@ impl Driver {
         op.check()?;
         let identifier = naming::volume_identifier(name);
         let sg = p.default_storage_group();
-        let _g = self
-            .locks
-            .lock_many(&[Self::ident_lock(&identifier), Self::sg_lock(&sg)])
-            .await;
-        // ownership: the identifier must be free, checked under its lock;
-        // a volume this workspace made before a crash is proven by the journal
-        let existing = self.find_by_identifier(&identifier).await?;
+        // the identifier's lock only: creates into one group are sent
+        // together (group commit, batch.rs), not one after another
+        let _g = self.locks.lock_many(&[Self::ident_lock(&identifier)]).await;
         let key = format!("volume:{identifier}");
-        if let Some(dev) = self.recover_volume(&identifier, &key, &existing).await? {
-            tracing::warn!(device = %dev, identifier, "taking back the volume an interrupted apply of this workspace made");
-            saga.did(Undo::DeleteVolume { dev: dev.clone() });
-            drop(_g);
-            return self.get_volume(&dev).await?.ok_or_else(|| {
-                DriverError::Inconsistent(format!("volume {dev} vanished while being taken back"))
-            });
-        }
-        if !existing.is_empty() {
-            return Err(Self::taken(&identifier, &existing, self.array()));
-        }
-        if self.ensure_group(&sg, Some(p)).await? {
-            saga.did(Undo::DeleteGroup { sg: sg.clone() });
-        }
-        op.check()?;
-        let new = [NewVolume {
+        let new = NewVolume {
             identifier: identifier.clone(),
             size_gb,
-        }];
-        // From here a volume carrying the identifier is this operation's:
-        // it was absent under the lock and this call asked for it.
-        let array = self.settings.array.clone();
-        self.journal.begin(&array, &key);
-        let note = |job: &str| self.journal.job(&array, &key, job);
-        let mut resent = 0;
-        let dev = loop {
-            match self.api.create_volumes(&sg, &new, &note).await {
-                Ok(done) => match done.new_device_ids().as_slice() {
-                    [d] => break d.clone(),
-                    _ => {
-                        break self.find_own_volume(&identifier).await?.ok_or_else(|| {
-                            DriverError::Inconsistent(format!(
-                                "the array reported success creating {identifier} but no volume carries that identifier; check the array"
-                            ))
-                        })?;
-                    }
-                },
-                // refused or failed: nothing was made
-                Err(e) if !e.is_ambiguous() => {
-                    self.journal.forget(&array, &key);
-                    return Err(DriverError::Array(e));
-                }
-                Err(e) => {
-                    // the change may have happened anyway (a lost answer):
-                    // look, waiting out the array's lookup lag
-                    if let Ok(Some(d)) = self.find_own_volume(&identifier).await {
-                        tracing::warn!(device = %d, error = %e, "create reported an error but made the volume; keeping it");
-                        break d;
-                    }
-                    // not made: sent again (a job still running is never resent)
-                    if resent < 2 && !matches!(e, crate::unisphere::Error::JobTimeout { .. }) {
-                        resent += 1;
-                        op.check()?;
-                        tracing::warn!(error = %e, identifier, "the create was not made; sending it again");
-                        continue;
-                    }
-                    return Err(DriverError::Array(e));
-                }
-            }
         };
-        self.journal.device(&array, &key, &dev);
-        saga.did(Undo::DeleteVolume { dev: dev.clone() });
+        let made = self.create_batched(&sg, p, new, key.clone()).await?;
+        if made.recovered {
+            tracing::warn!(device = %made.dev, identifier, "taking back the volume an interrupted apply of this workspace made");
+        } else {
+            self.journal.device(self.array(), &key, &made.dev);
+            if made.made_group {
+                saga.did(Undo::DeleteGroup { sg: sg.clone() });
+            }
+        }
+        saga.did(Undo::DeleteVolume {
+            dev: made.dev.clone(),
+        });
         drop(_g);
-        self.get_volume(&dev).await?.ok_or_else(|| {
-            DriverError::Inconsistent(format!("volume {dev} was created but cannot be read back"))
-        })
+        match made.volume {
+            Some(v) => Ok(VolumeInfo::fresh(v, &sg, p)),
+            None => self.get_volume(&made.dev).await?.ok_or_else(|| {
+                DriverError::Inconsistent(format!(
+                    "volume {} was created but cannot be read back",
+                    made.dev
+                ))
+            }),
+        }
     }
 
     /// A volume under `identifier` that this workspace's journal proves it

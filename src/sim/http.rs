@@ -495,9 +495,11 @@ async fn sloprovisioning(
             t.push_str("");
             let w = sim.world.lock().await;
             let a = w.array(array)?;
-            ok(
-                json!({"symmetrixId": a.symmetrix_id, "model": a.model, "ucode": a.ucode, "local": true}),
-            )
+            // 10.0 names the microcode `microcode` here (the spec's example); earlier `ucode`
+            let mut v = json!({"symmetrixId": a.symmetrix_id, "model": a.model, "local": true,
+                "device_count": a.volumes.len(), "default_fba_srp": a.default_srp()});
+            v[if ver >= 100 { "microcode" } else { "ucode" }] = json!(a.ucode);
+            ok(v)
         }
         ["slo"] if get => {
             t.push_str("/slo");

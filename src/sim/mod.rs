@@ -466,7 +466,9 @@ impl Sim {
     {
         let asynchronous = http::is_async(body);
         let mut fail = FAIL_JOB.try_with(|f| f.clone()).ok().flatten();
-        if asynchronous && fail.is_none() {
+        // a synchronous request runs the same job inside the request: it
+        // fails as often, and answers when the job would have finished
+        if fail.is_none() {
             let rate = self
                 .faults
                 .lock()
@@ -520,6 +522,10 @@ impl Sim {
             }
         };
         self.persist_locked(&w).await?;
+        drop(w);
+        if !asynchronous {
+            tokio::time::sleep(std::time::Duration::from_millis(self.cfg.job_ms)).await;
+        }
         Ok((applied, array.to_string()))
     }
 

@@ -525,7 +525,7 @@ impl Array {
         Ok(())
     }
 
-    fn default_srp(&self) -> String {
+    pub fn default_srp(&self) -> String {
         self.srps.keys().next().cloned().unwrap_or_default()
     }
 

@@ -15,12 +15,14 @@
 use super::{
     ArrayList, Client, Connections, DirectorPort, Done, Error, Headroom, Host, HostList, Initiator,
     MaskingView, MaskingViewList, PortGroup, Result, SgList, SloList, Srp, StorageGroup,
-    SymmetrixInfo, Volume, VolumeId, VolumeSnapshots, WorkloadList,
+    SymmetrixInfo, Volume, VolumeDetail, VolumeDetails, VolumeId, VolumeSnapshots, WorkloadList,
 };
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Characters escaped in a path segment: everything but unreserved ones.
@@ -79,6 +81,21 @@ pub struct SloParam {
 pub struct Array {
     pub client: Client,
     pub id: String,
+    cache: Arc<Mutex<Cache>>,
+}
+
+/// What this process read and has not changed since (see
+/// [`Array::storage_group_cached`], [`Array::port_group`],
+/// [`Array::director_port`]). Every change through [`Array`] forgets what
+/// it touched after it ends; a read that was in flight meanwhile (the epoch
+/// moved) is not kept, so the cache never holds what was true before one
+/// of this process's own changes.
+#[derive(Default)]
+struct Cache {
+    epoch: u64,
+    groups: HashMap<String, StorageGroup>,
+    port_groups: HashMap<String, PortGroup>,
+    ports: HashMap<(String, String), DirectorPort>,
 }
 
 fn ident(name: &str) -> Value {
@@ -161,7 +178,35 @@ impl Array {
         Array {
             client,
             id: id.to_string(),
+            cache: Arc::default(),
         }
+    }
+
+    fn epoch(&self) -> u64 {
+        self.cache.lock().map(|c| c.epoch).unwrap_or(u64::MAX)
+    }
+
+    /// Forgets the groups a change touched (`None`: every group), once the
+    /// change has ended, whatever its outcome.
+    fn forget(&self, groups: Option<&[&str]>) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.epoch += 1;
+            match groups {
+                Some(gs) => {
+                    for g in gs {
+                        c.groups.remove(*g);
+                    }
+                }
+                None => c.groups.clear(),
+            }
+        }
+    }
+
+    /// Runs a change to storage groups and forgets them afterwards.
+    async fn touching<T>(&self, groups: Option<&[&str]>, f: impl Future<Output = T>) -> T {
+        let r = f.await;
+        self.forget(groups);
+        r
     }
 
     fn version(&self) -> u32 {
@@ -216,10 +261,10 @@ impl Array {
         Ok(l.ids)
     }
 
-    pub async fn info(&self) -> Result<SymmetrixInfo> {
-        self.client
-            .get("read array", &self.sys(&[&self.id]), &[])
-            .await
+    /// The array as provisioning sees it (microcode, default SRP); `None`
+    /// when this Unisphere does not manage it.
+    pub async fn info(&self) -> Result<Option<SymmetrixInfo>> {
+        self.client.get_opt("read array", &self.sp(&[])).await
     }
 
     pub async fn service_levels(&self) -> Result<Vec<String>> {
@@ -285,10 +330,39 @@ impl Array {
 
     // ---- storage groups -----------------------------------------------------
 
+    /// A storage group as the array has it now (and kept for
+    /// [`Array::storage_group_cached`]).
     pub async fn storage_group(&self, sg: &str) -> Result<Option<StorageGroup>> {
-        self.client
+        let epoch = self.epoch();
+        let g: Option<StorageGroup> = self
+            .client
             .get_opt("read storage group", &self.sp(&["storagegroup", sg]))
-            .await
+            .await?;
+        if let Ok(mut c) = self.cache.lock()
+            && c.epoch == epoch
+        {
+            match &g {
+                Some(g) => c.groups.insert(sg.to_string(), g.clone()),
+                None => c.groups.remove(sg),
+            };
+        }
+        Ok(g)
+    }
+
+    /// A storage group as this process last read it, unless one of its
+    /// own changes touched it since; read from the array otherwise. For
+    /// describing volumes (service level, views); decisions that remove or
+    /// refuse something read [`Array::storage_group`].
+    pub async fn storage_group_cached(&self, sg: &str) -> Result<Option<StorageGroup>> {
+        if let Some(g) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.groups.get(sg).cloned())
+        {
+            return Ok(Some(g));
+        }
+        self.storage_group(sg).await
     }
 
     pub async fn list_storage_groups(&self, name: &str) -> Result<Vec<String>> {
@@ -313,17 +387,82 @@ impl Array {
     ) -> Result<()> {
         let body = self.create_sg_body(sg, srp, slo);
         let op = format!("create storage group {sg}");
-        self.reconciled(
-            &op,
-            || async {
-                self.client
-                    .change(&op, Method::POST, &self.sp(&["storagegroup"]), body.clone())
-                    .await
-                    .map(|_| ())
-            },
-            || async { Ok(self.storage_group(sg).await?.is_some()) },
+        self.touching(
+            Some(&[sg]),
+            self.reconciled(
+                &op,
+                || async {
+                    self.client
+                        .change(&op, Method::POST, &self.sp(&["storagegroup"]), body.clone())
+                        .await
+                        .map(|_| ())
+                },
+                || async { Ok(self.storage_group(sg).await?.is_some()) },
+            ),
         )
         .await
+    }
+
+    /// Makes a storage group with new volumes in it, in one job (API 90
+    /// and later: the group's `volumeAttributes` name each volume). A 409
+    /// (made meanwhile) is the caller's to judge.
+    pub async fn create_group_with_volumes(
+        &self,
+        sg: &str,
+        srp: &str,
+        slo: &SloParam,
+        vols: &[NewVolume],
+        accepted: &(dyn Fn(&str) + Sync),
+    ) -> Result<Done> {
+        let mut body = self.create_sg_body(sg, srp, Some(slo));
+        body["create_empty_storage_group"] = json!("false");
+        body["sloBasedStorageGroupParam"][0]["volumeAttributes"] = vols
+            .iter()
+            .map(|v| json!({"num_of_vols": 1, "volume_size": v.size_gb.to_string(), "capacityUnit": "GB", "volumeIdentifier": ident(&v.identifier)}))
+            .collect();
+        let op = format!(
+            "create storage group {sg} with volume {}",
+            vols.iter()
+                .map(|v| v.identifier.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        self.touching(
+            Some(&[sg]),
+            self.client.change_noting(
+                &op,
+                Method::POST,
+                &self.sp(&["storagegroup"]),
+                body,
+                accepted,
+            ),
+        )
+        .await
+    }
+
+    /// Whether the enhanced API (`/univmax/restapi/v1`, Unisphere 10.x)
+    /// serves this array: one request reads many volumes.
+    pub fn has_enhanced(&self) -> bool {
+        self.version() >= 100
+    }
+
+    /// Volumes in one enhanced-API request (Unisphere 10.x): `filter` as
+    /// the API takes it (`identifier like OS-`), `None` for every volume.
+    pub async fn volume_details(&self, filter: Option<&str>) -> Result<Vec<VolumeDetail>> {
+        let select = "identifier,cap_mb,cap_gb,wwn,snapvx_source,snapvx_target,storage_groups.id,masking_views.id";
+        let mut q = vec![("select", select)];
+        if let Some(f) = filter {
+            q.push(("filter", f));
+        }
+        let l: VolumeDetails = self
+            .client
+            .get(
+                "read volumes (enhanced API)",
+                &format!("/v1/systems/{}/volumes", seg(&self.id)),
+                &q,
+            )
+            .await?;
+        Ok(l.volumes)
     }
 
     fn create_sg_body(&self, sg: &str, srp: &str, slo: Option<&SloParam>) -> Value {
@@ -343,14 +482,16 @@ impl Array {
     }
 
     async fn edit_sg(&self, op: &str, sg: &str, action: Value) -> Result<Done> {
-        self.client
-            .change(
+        self.touching(
+            Some(&[sg]),
+            self.client.change(
                 op,
                 Method::PUT,
                 &self.sp(&["storagegroup", sg]),
                 json!({"editStorageGroupActionParam": action}),
-            )
-            .await
+            ),
+        )
+        .await
     }
 
     /// Makes new volumes in a group in one job; the job's task text names
@@ -366,15 +507,15 @@ impl Array {
             .map(|v| v.identifier.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        self.client
-            .change_noting(
-                &format!("create volume {what} in {sg}"),
-                Method::PUT,
-                &self.sp(&["storagegroup", sg]),
-                json!({"editStorageGroupActionParam": self.add_volume_action(vols)?}),
-                accepted,
-            )
-            .await
+        let path = self.sp(&["storagegroup", sg]);
+        let body = json!({"editStorageGroupActionParam": self.add_volume_action(vols)?});
+        let op = format!("create volume {what} in {sg}");
+        self.touching(
+            Some(&[sg]),
+            self.client
+                .change_noting(&op, Method::PUT, &path, body, accepted),
+        )
+        .await
     }
 
     fn add_volume_action(&self, vols: &[NewVolume]) -> Result<Value> {
@@ -453,7 +594,7 @@ impl Array {
 
     /// The array's atomic move (9.0 and later; see [`Array::has_move`]).
     pub async fn move_volumes(&self, from: &str, to: &str, devs: &[&str]) -> Result<()> {
-        self.edit_sg_checked(
+        self.touching(Some(&[from, to]), self.edit_sg_checked(
             &format!("move volume {} from {from} to {to}", devs.join(", ")),
             from,
             json!({"moveVolumeToStorageGroupParam": {"volumeId": devs, "storageGroupId": to, "force": "true"}}),
@@ -465,39 +606,42 @@ impl Array {
                 }
                 Ok(true)
             },
-        )
-        .await
+        )).await
     }
 
     pub async fn add_child(&self, parent: &str, child: &str) -> Result<()> {
-        self.edit_sg_checked(
+        self.touching(Some(&[parent, child]), self.edit_sg_checked(
             &format!("nest {child} in {parent}"),
             parent,
             json!({"expandStorageGroupParam": {"addExistingStorageGroupParam": {"storageGroupId": [child]}}}),
             || self.sg_has(parent, |g| g.child_storage_group.iter().any(|c| c == child)),
-        )
-        .await
+        )).await
     }
 
     pub async fn remove_child(&self, parent: &str, child: &str) -> Result<()> {
-        self.edit_sg_checked(
-            &format!("unnest {child} from {parent}"),
-            parent,
-            json!({"removeStorageGroupParam": {"storageGroupId": [child], "force": "true"}}),
-            || {
-                self.sg_has(parent, |g| {
-                    !g.child_storage_group.iter().any(|c| c == child)
-                })
-            },
+        self.touching(
+            Some(&[parent, child]),
+            self.edit_sg_checked(
+                &format!("unnest {child} from {parent}"),
+                parent,
+                json!({"removeStorageGroupParam": {"storageGroupId": [child], "force": "true"}}),
+                || {
+                    self.sg_has(parent, |g| {
+                        !g.child_storage_group.iter().any(|c| c == child)
+                    })
+                },
+            ),
         )
         .await
     }
 
+    /// Deletes a group (its parents and children learn of it: every
+    /// group is forgotten).
     pub async fn delete_storage_group(&self, sg: &str) -> Result<()> {
-        self.delete_checked(
-            &format!("delete storage group {sg}"),
-            &["storagegroup", sg],
-            || self.storage_group(sg),
+        let op = format!("delete storage group {sg}");
+        self.touching(
+            None,
+            self.delete_checked(&op, &["storagegroup", sg], || self.storage_group(sg)),
         )
         .await
     }
@@ -709,48 +853,82 @@ impl Array {
             "hostOrHostGroupSelection": {"useExistingHostParam": {"hostId": host}},
             "storageGroupSelection": {"useExistingStorageGroupParam": {"storageGroupId": sg}},
         });
-        self.reconciled(
-            &op,
-            || async {
-                self.client
-                    .change(&op, Method::POST, &self.sp(&["maskingview"]), body.clone())
-                    .await
-                    .map(|_| ())
-            },
-            || async {
-                Ok(self.masking_view(mv).await?.is_some_and(|v| {
-                    v.host.as_deref() == Some(host) && v.port_group == pg && v.storage_group == sg
-                }))
-            },
+        self.touching(
+            None,
+            self.reconciled(
+                &op,
+                || async {
+                    self.client
+                        .change(&op, Method::POST, &self.sp(&["maskingview"]), body.clone())
+                        .await
+                        .map(|_| ())
+                },
+                || async {
+                    Ok(self.masking_view(mv).await?.is_some_and(|v| {
+                        v.host.as_deref() == Some(host)
+                            && v.port_group == pg
+                            && v.storage_group == sg
+                    }))
+                },
+            ),
         )
         .await
     }
 
     pub async fn delete_masking_view(&self, mv: &str) -> Result<()> {
-        self.delete_checked(
-            &format!("delete masking view {mv}"),
-            &["maskingview", mv],
-            || self.masking_view(mv),
+        let op = format!("delete masking view {mv}");
+        self.touching(
+            None,
+            self.delete_checked(&op, &["maskingview", mv], || self.masking_view(mv)),
         )
         .await
     }
 
     // ---- ports --------------------------------------------------------------
 
+    /// A port group, read once per process (the provider never changes
+    /// port groups; they are configuration).
     pub async fn port_group(&self, pg: &str) -> Result<Option<PortGroup>> {
-        self.client
+        if let Some(g) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.port_groups.get(pg).cloned())
+        {
+            return Ok(Some(g));
+        }
+        let g: Option<PortGroup> = self
+            .client
             .get_opt("read port group", &self.sp(&["portgroup", pg]))
-            .await
+            .await?;
+        if let (Some(g), Ok(mut c)) = (&g, self.cache.lock()) {
+            c.port_groups.insert(pg.to_string(), g.clone());
+        }
+        Ok(g)
     }
 
     /// A director port: `{sp}/director/...` on 8.4, `/system/...` later.
+    /// Read once per process: its IQN and addresses are configuration.
     pub async fn director_port(&self, director: &str, port: &str) -> Result<DirectorPort> {
         let path = if self.version() < 90 {
             self.sp(&["director", director, "port", port])
         } else {
             self.sys(&[&self.id, "director", director, "port", port])
         };
-        self.client.get("read director port", &path, &[]).await
+        let key = (director.to_string(), port.to_string());
+        if let Some(p) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.ports.get(&key).cloned())
+        {
+            return Ok(p);
+        }
+        let p: DirectorPort = self.client.get("read director port", &path, &[]).await?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.ports.insert(key, p.clone());
+        }
+        Ok(p)
     }
 
     // ---- SnapVX -------------------------------------------------------------

@@ -130,6 +130,17 @@ impl Error {
             other => other.to_string(),
         }
     }
+    /// The same failure, told as part of operation `op`.
+    pub fn for_op(mut self, new_op: String) -> Self {
+        match &mut self {
+            Error::Api { op, .. }
+            | Error::Unreachable { op, .. }
+            | Error::JobFailed { op, .. }
+            | Error::JobTimeout { op, .. }
+            | Error::Other { op, .. } => *op = new_op,
+        }
+        self
+    }
     fn other(op: &str, detail: impl Into<String>) -> Self {
         Error::Other {
             op: op.into(),
@@ -312,13 +323,17 @@ impl Client {
         }
     }
 
-    /// Sends a change with `executionOption: ASYNCHRONOUS` and waits for its job.
+    /// Sends a change for synchronous execution: one request, answered when
+    /// the array has made it (an array that still answers with a job, 202,
+    /// is waited for). Cheap edits go this way: no job to poll.
     pub async fn change(&self, op: &str, method: Method, path: &str, body: Value) -> Result<Done> {
-        self.change_noting(op, method, path, body, &|_| {}).await
+        let (status, v) = self.request(op, method, path, &[], Some(&body)).await?;
+        self.settle(op, status, v, &|_| {}).await
     }
 
-    /// A change whose job id is handed to `accepted` as soon as the array
-    /// accepts it, before the wait (the create journal records it).
+    /// A change sent with `executionOption: ASYNCHRONOUS`, whose job id is
+    /// handed to `accepted` as soon as the array accepts it, before the
+    /// wait (the create journal records it).
     pub async fn change_noting(
         &self,
         op: &str,
@@ -331,6 +346,17 @@ impl Client {
             m.insert("executionOption".into(), json!("ASYNCHRONOUS"));
         }
         let (status, v) = self.request(op, method, path, &[], Some(&body)).await?;
+        self.settle(op, status, v, accepted).await
+    }
+
+    /// A change's answer: a job (202) is waited for, anything else is done.
+    async fn settle(
+        &self,
+        op: &str,
+        status: u16,
+        v: Value,
+        accepted: &(dyn Fn(&str) + Sync),
+    ) -> Result<Done> {
         if status == 202 {
             let id = v
                 .get("jobId")

@@ -46,8 +46,11 @@ pub struct SymmetrixInfo {
     pub symmetrix_id: String,
     #[serde(default)]
     pub model: String,
-    #[serde(default)]
+    #[serde(default, alias = "microcode")]
     pub ucode: String,
+    /// The SRP new volumes go to by default (`{sp}` answers only).
+    #[serde(default)]
+    pub default_fba_srp: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +118,57 @@ pub struct Volume {
     pub snapvx_target: bool,
     #[serde(default)]
     pub num_of_front_end_paths: u32,
+}
+
+/// `GET /univmax/restapi/v1/systems/{array}/volumes` (enhanced API).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct VolumeDetails {
+    #[serde(default)]
+    pub volumes: Vec<VolumeDetail>,
+}
+
+/// One volume of the enhanced API, with the attributes the driver selects.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct VolumeDetail {
+    pub id: String,
+    #[serde(default)]
+    pub identifier: Option<String>,
+    #[serde(default, deserialize_with = "flexible_f64")]
+    pub cap_gb: f64,
+    #[serde(default, deserialize_with = "flexible_f64")]
+    pub cap_mb: f64,
+    #[serde(default)]
+    pub wwn: String,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub snapvx_source: bool,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub snapvx_target: bool,
+    #[serde(default)]
+    pub storage_groups: Vec<Ref>,
+    #[serde(default)]
+    pub masking_views: Vec<Ref>,
+}
+
+/// A reference to another object in the enhanced API (`{"id": ...}`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Ref {
+    pub id: String,
+}
+
+impl From<VolumeDetail> for Volume {
+    fn from(d: VolumeDetail) -> Volume {
+        Volume {
+            volume_id: d.id,
+            cap_gb: d.cap_gb,
+            cap_mb: d.cap_mb,
+            wwn: d.wwn,
+            volume_identifier: d.identifier.filter(|i| !i.is_empty()),
+            storage_groups: d.storage_groups.into_iter().map(|r| r.id).collect(),
+            snapvx_source: d.snapvx_source,
+            snapvx_target: d.snapvx_target,
+            num_of_front_end_paths: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -229,6 +229,10 @@ impl Sim {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the process abruptly (SIGKILL) and returns its state directory.
     pub fn kill(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();

@@ -1,0 +1,424 @@
+//! Group commit for volume creates.
+//!
+//! Creates into one storage group that arrive while a create into that
+//! group is running wait, and then go to the array together as one job:
+//! one ownership check for all their identifiers (one enhanced-API read on
+//! Unisphere 10.x), one `addVolumeParam` whose `volumeAttributes` name each
+//! volume with its own size and identifier (one volume a job before API
+//! 90), one job wait, and the new volumes read back concurrently. Each
+//! waiting operation gets its own device (matched by identifier, never by
+//! position) or its own error naming its volume; a batch whose job fails
+//! made nothing, so no operation is handed another's volume.
+//!
+//! A missing group is made by the create itself (a storage-group POST with
+//! the volumes in it), so a create never reads its group first.
+//!
+//! No lock is held by a waiting create except its identifier's: the queue
+//! per group is the only order. Whoever obtains a group's sender slot sends
+//! everything queued at that moment; waiters whose result arrives while
+//! they wait for the slot return at once.
+
+use super::{Driver, DriverError, Policy, Result, naming};
+use crate::unisphere::{self, NewVolume, SloParam, Volume};
+use futures_util::future::join_all;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// What a create in a batch got.
+pub(crate) struct Made {
+    pub dev: String,
+    /// The volume as read back after the job (absent when it was found
+    /// another way and must be read by the caller).
+    pub volume: Option<Volume>,
+    /// The batch made the group (its undo deletes it while empty).
+    pub made_group: bool,
+    /// The journal proved the volume this workspace's, made before a crash.
+    pub recovered: bool,
+}
+
+struct Entry {
+    vol: NewVolume,
+    key: String,
+    result: Mutex<Option<Result<Made>>>,
+    done: Notify,
+}
+
+impl Entry {
+    fn set(&self, r: Result<Made>) {
+        if let Ok(mut g) = self.result.lock() {
+            *g = Some(r);
+        }
+        self.done.notify_one();
+    }
+    fn take(&self) -> Option<Result<Made>> {
+        self.result.lock().ok().and_then(|mut g| g.take())
+    }
+    fn has_result(&self) -> bool {
+        self.result.lock().map(|g| g.is_some()).unwrap_or(false)
+    }
+}
+
+/// The queues of creates, by storage group.
+#[derive(Default)]
+pub(crate) struct Batches {
+    queues: Mutex<HashMap<String, Vec<Arc<Entry>>>>,
+    senders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// How often a batch whose outcome was unknown and that the array shows as
+/// not made is sent again.
+const RESENDS: u32 = 2;
+
+impl Driver {
+    /// Creates one volume in `sg` (the default group of `p`), together with
+    /// whatever other creates into `sg` are waiting. `key` is its journal key.
+    pub(crate) async fn create_batched(
+        &self,
+        sg: &str,
+        p: &Policy,
+        vol: NewVolume,
+        key: String,
+    ) -> Result<Made> {
+        let me = Arc::new(Entry {
+            vol,
+            key,
+            result: Mutex::new(None),
+            done: Notify::new(),
+        });
+        let sender = {
+            if let Ok(mut q) = self.batches.queues.lock() {
+                q.entry(sg.to_string()).or_default().push(me.clone());
+            }
+            self.batches
+                .senders
+                .lock()
+                .map(|mut s| s.entry(sg.to_string()).or_default().clone())
+                .map_err(|_| DriverError::Inconsistent("create queue poisoned".into()))?
+        };
+        loop {
+            if let Some(r) = me.take() {
+                return r;
+            }
+            tokio::select! {
+                _ = me.done.notified() => {}
+                guard = sender.lock() => {
+                    if !me.has_result() {
+                        let batch = self.take_batch(sg);
+                        if !batch.is_empty() {
+                            self.run_batch(sg, p, &batch).await;
+                        }
+                    }
+                    drop(guard);
+                }
+            }
+        }
+    }
+
+    /// Everything queued for `sg` (one volume before API 90, which makes
+    /// one named volume a request).
+    fn take_batch(&self, sg: &str) -> Vec<Arc<Entry>> {
+        let Ok(mut q) = self.batches.queues.lock() else {
+            return vec![];
+        };
+        let Some(queue) = q.get_mut(sg) else {
+            return vec![];
+        };
+        if self.api.has_move() {
+            std::mem::take(queue)
+        } else if queue.is_empty() {
+            vec![]
+        } else {
+            vec![queue.remove(0)]
+        }
+    }
+
+    /// Device ids carrying each identifier: one enhanced-API read on
+    /// Unisphere 10.x, one list query per identifier before.
+    async fn identifiers_in_use(&self, idents: &[&str]) -> Result<HashMap<String, Vec<String>>> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        if self.api.has_enhanced() {
+            let prefix = common_prefix(idents);
+            let found = self
+                .api
+                .volume_details(Some(&format!("identifier like {prefix}")))
+                .await?;
+            for v in found {
+                if let Some(i) = v.identifier
+                    && idents.contains(&i.as_str())
+                {
+                    out.entry(i).or_default().push(v.id);
+                }
+            }
+        } else {
+            let lists = join_all(idents.iter().map(|i| self.find_by_identifier(i))).await;
+            for (i, l) in idents.iter().zip(lists) {
+                let l = l?;
+                if !l.is_empty() {
+                    out.insert(i.to_string(), l);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks ownership for a batch, makes its volumes in one job, and
+    /// hands each entry its result.
+    async fn run_batch(&self, sg: &str, p: &Policy, batch: &[Arc<Entry>]) {
+        let array = self.settings.array.clone();
+        // 1. ownership: identifiers must be free (or proven ours by the journal)
+        let idents: Vec<&str> = batch.iter().map(|e| e.vol.identifier.as_str()).collect();
+        let taken = match self.identifiers_in_use(&idents).await {
+            Ok(t) => t,
+            Err(e) => {
+                for entry in batch {
+                    entry.set(Err(clone_err(&e)));
+                }
+                return;
+            }
+        };
+        let mut make: Vec<Arc<Entry>> = Vec::new();
+        for e in batch {
+            let ident = &e.vol.identifier;
+            let existing = taken.get(ident).cloned().unwrap_or_default();
+            match self.recover_volume(ident, &e.key, &existing).await {
+                Ok(Some(dev)) => e.set(Ok(Made {
+                    dev,
+                    volume: None,
+                    made_group: false,
+                    recovered: true,
+                })),
+                Ok(None) if !existing.is_empty() => {
+                    e.set(Err(Self::taken(ident, &existing, &array)))
+                }
+                Ok(None) => make.push(e.clone()),
+                Err(err) => e.set(Err(err)),
+            }
+        }
+        // 2. one job for the rest; sent again (bounded) when its answer was
+        // lost and the array shows nothing made
+        let mut made_group = false;
+        let mut resent = 0;
+        while !make.is_empty() {
+            for e in &make {
+                self.journal.begin(&array, &e.key);
+            }
+            let vols: Vec<NewVolume> = make.iter().map(|e| e.vol.clone()).collect();
+            let keys: Vec<String> = make.iter().map(|e| e.key.clone()).collect();
+            let note = |job: &str| {
+                for k in &keys {
+                    self.journal.job(&array, k, job);
+                }
+            };
+            let r = self.send_create(sg, p, &vols, &note, &mut made_group).await;
+            let done = match r {
+                Ok(done) => done,
+                Err(e) if !e.is_ambiguous() => {
+                    // refused or failed: nothing was made
+                    for entry in &make {
+                        self.journal.forget(&array, &entry.key);
+                        entry.set(Err(DriverError::Array(self.own_error(
+                            &e,
+                            entry,
+                            make.len(),
+                            sg,
+                        ))));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    // a lost answer: the volumes may exist; look for each
+                    let found =
+                        join_all(make.iter().map(|x| self.find_own_volume(&x.vol.identifier)))
+                            .await;
+                    let mut missing = Vec::new();
+                    for (entry, f) in make.iter().zip(found) {
+                        match f {
+                            Ok(Some(dev)) => {
+                                tracing::warn!(device = %dev, error = %e, "create reported an error but made the volume; keeping it");
+                                entry.set(Ok(Made {
+                                    dev,
+                                    volume: None,
+                                    made_group,
+                                    recovered: false,
+                                }))
+                            }
+                            Ok(None) => missing.push(entry.clone()),
+                            Err(err) => entry.set(Err(err)),
+                        }
+                    }
+                    if resent >= RESENDS || matches!(e, unisphere::Error::JobTimeout { .. }) {
+                        for entry in &missing {
+                            entry.set(Err(DriverError::Array(self.own_error(
+                                &e,
+                                entry,
+                                make.len(),
+                                sg,
+                            ))));
+                        }
+                        return;
+                    }
+                    resent += 1;
+                    tracing::warn!(error = %e, volumes = missing.len(), "the create was not made; sending it again");
+                    make = missing;
+                    continue;
+                }
+            };
+            // 3. read the new volumes back, and match them by identifier
+            let devs = done.new_device_ids();
+            let read = join_all(devs.iter().map(|d| self.api.volume(d))).await;
+            let mut by_ident: HashMap<String, Volume> = HashMap::new();
+            for v in read.into_iter().flatten().flatten() {
+                if let Some(i) = v.volume_identifier.clone() {
+                    by_ident.insert(i, v);
+                }
+            }
+            for entry in &make {
+                let r = match by_ident.remove(&entry.vol.identifier) {
+                    Some(v) => Ok(Made {
+                        dev: v.volume_id.clone(),
+                        volume: Some(v),
+                        made_group,
+                        recovered: false,
+                    }),
+                    None => match self.find_own_volume(&entry.vol.identifier).await {
+                        Ok(Some(dev)) => Ok(Made {
+                            dev,
+                            volume: None,
+                            made_group,
+                            recovered: false,
+                        }),
+                        Ok(None) => Err(DriverError::Inconsistent(format!(
+                            "the array reported success creating {} but no volume carries that identifier; check the array",
+                            entry.vol.identifier
+                        ))),
+                        Err(e) => Err(e),
+                    },
+                };
+                entry.set(r);
+            }
+            return;
+        }
+    }
+
+    /// Sends one create: into the group, or, when the group is missing,
+    /// as a new group holding the volumes (an empty group first where the
+    /// API cannot do both at once, or for volumes without a service level).
+    async fn send_create(
+        &self,
+        sg: &str,
+        p: &Policy,
+        vols: &[NewVolume],
+        note: &(dyn Fn(&str) + Sync),
+        made_group: &mut bool,
+    ) -> std::result::Result<unisphere::Done, unisphere::Error> {
+        let mut group_missing = false;
+        loop {
+            let r = match (&p.slo, group_missing) {
+                (Some(slo), true) => {
+                    let slo = SloParam {
+                        slo: slo.clone(),
+                        workload: p.workload.clone(),
+                    };
+                    self.api
+                        .create_group_with_volumes(sg, &p.srp, &slo, vols, note)
+                        .await
+                }
+                _ => self.api.create_volumes(sg, vols, note).await,
+            };
+            match r {
+                Ok(done) => {
+                    *made_group |= group_missing;
+                    return Ok(done);
+                }
+                Err(e) if e.is_not_found() && !group_missing => {
+                    if p.slo.is_some() && self.api.has_move() {
+                        group_missing = true;
+                    } else {
+                        match self.ensure_group(sg, Some(p)).await {
+                            Ok(made) => *made_group |= made,
+                            Err(DriverError::Array(e)) => return Err(e),
+                            Err(other) => {
+                                return Err(unisphere::Error::Other {
+                                    op: format!("create storage group {sg}"),
+                                    detail: other.to_string(),
+                                });
+                            }
+                        }
+                    }
+                }
+                // made meanwhile by someone else: add to it
+                Err(e) if e.status() == Some(409) && group_missing => group_missing = false,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A batch's failure, told to one of its members.
+    fn own_error(
+        &self,
+        e: &unisphere::Error,
+        entry: &Entry,
+        members: usize,
+        sg: &str,
+    ) -> unisphere::Error {
+        if members < 2 {
+            return e.clone();
+        }
+        let op = format!(
+            "create volume {} (sent to {sg} in one job with {} other new volume{})",
+            entry.vol.identifier,
+            members - 1,
+            if members == 2 { "" } else { "s" }
+        );
+        e.clone().for_op(op)
+    }
+}
+
+/// The same failure for another member of the batch.
+fn clone_err(e: &DriverError) -> DriverError {
+    match e {
+        DriverError::Array(a) => DriverError::Array(a.clone()),
+        other => DriverError::Inconsistent(other.to_string()),
+    }
+}
+
+/// The longest common prefix of the identifiers, cut before any character
+/// the enhanced API's filter syntax uses (space, comma); at least the
+/// managed prefix.
+fn common_prefix(idents: &[&str]) -> String {
+    let first = idents.first().copied().unwrap_or(naming::MANAGED_PREFIX);
+    let mut n = first.len();
+    for i in idents {
+        n = n.min(
+            first
+                .chars()
+                .zip(i.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a.len_utf8())
+                .sum(),
+        );
+    }
+    let p: String = first[..n]
+        .chars()
+        .take_while(|c| *c != ' ' && *c != ',')
+        .collect();
+    if p.is_empty() {
+        naming::MANAGED_PREFIX.to_string()
+    } else {
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_prefix;
+
+    #[test]
+    fn the_prefix_is_shared_and_safe_for_the_filter() {
+        assert_eq!(common_prefix(&["OS-db1", "OS-db2"]), "OS-db");
+        assert_eq!(common_prefix(&["OS-a"]), "OS-a");
+        assert_eq!(common_prefix(&["OS-a b", "OS-a c"]), "OS-a");
+        assert_eq!(common_prefix(&["OS-x", "OS-y"]), "OS-");
+    }
+}
