@@ -146,6 +146,14 @@ fn bench() {
         "-input=false",
         &parallel,
     ];
+    // one operation: without the refresh of the other resources in state
+    let op_args = [
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-refresh=false",
+    ];
 
     // ---- one operation at a time ------------------------------------------
     let tf = Tf::new();
