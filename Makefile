@@ -87,6 +87,8 @@ install: check-rust
 	  echo "installed into $$dir; use source = \"local/vmax\", version = \"$(VERSION)\""
 
 bench: check-rust check-terraform
+	VMAX_BENCH=1 TF_ACC=1 TERRAFORM="$$(command -v $(TERRAFORM))" \
+	  $(CARGO) test --release --test bench -- --nocapture
 	$(CARGO) build --release
 	scripts/bench.sh
 

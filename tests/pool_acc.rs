@@ -49,7 +49,7 @@ fn pool_figures_follow_the_seed_formula() {
         204
     );
 
-    let pools = "data \"vmax_pool\" \"gold\" {\n  service_level = \"Gold\"\n}\ndata \"vmax_pool\" \"diamond\" {\n  service_level = \"Diamond\"\n  workload = \"OLTP\"\n}\n";
+    let pools = "data \"vmax_pool\" \"gold\" {\n  service_level = \"Gold\"\n}\ndata \"vmax_pool\" \"diamond\" {\n  service_level = \"Diamond\"\n  workload = \"OLTP\"\n}\ndata \"vmax_pools\" \"all\" {}\n";
     tf.write(&cfg(&sim, 5.0, &format!("resource \"vmax_volume\" \"v\" {{\n  name = \"v\"\n  size_gb = 100\n  service_level = \"Gold\"\n}}\n{pools}")));
     tf.apply();
     let gold = tf.resource("data.vmax_pool.gold");
@@ -82,7 +82,9 @@ fn pool_figures_follow_the_seed_formula() {
     assert_eq!(diamond["headroom_capacity_gb"], 600.0);
     assert_eq!(diamond["free_capacity_gb"], 300.0);
     // the pool list: no SLO, each SLO alone and with each workload
-    let names: Vec<String> = gold["pools"]
+    let all = tf.resource("data.vmax_pools.all");
+    assert_eq!(all["srp"], "SRP_1");
+    let names: Vec<String> = all["pools"]
         .as_array()
         .unwrap()
         .iter()
@@ -96,7 +98,7 @@ fn pool_figures_follow_the_seed_formula() {
         }
     }
     assert_eq!(names, expected);
-    let d_oltp = gold["pools"]
+    let d_oltp = all["pools"]
         .as_array()
         .unwrap()
         .iter()
@@ -104,8 +106,9 @@ fn pool_figures_follow_the_seed_formula() {
         .unwrap();
     assert_eq!(d_oltp["free_capacity_gb"], 300.0);
     tf.assert_empty_plan();
-    // REST economy: each vmax_pool read is one SRP read (for the pool and
-    // its whole list) and one headroom read per pool with a service level
+    // REST economy: a vmax_pool read is one SRP read and one headroom read
+    // (none without a service level); vmax_pools one SRP read and one
+    // headroom read per pool with a service level
     let count = |m: &serde_json::Value, key: &str| m["requests"][key].as_u64().unwrap_or(0);
     let srp_key = "GET /{ver}/sloprovisioning/symmetrix/{array}/srp/{srp}";
     let wlp_key = "GET /{ver}/wlp/symmetrix/{array}/headroom";
@@ -120,8 +123,8 @@ fn pool_figures_follow_the_seed_formula() {
     let after = sim.metrics();
     let reads = count(&after, srp_key) - count(&before, srp_key);
     let headrooms = count(&after, wlp_key) - count(&before, wlp_key);
-    // two data sources; the list has 7 pools, 6 of them with a service level
-    assert_eq!((reads, headrooms), (2, 12), "{}", after["requests"]);
+    // two pools (both with a service level); the list has 7 pools, 6 with one
+    assert_eq!((reads, headrooms), (3, 2 + 6), "{}", after["requests"]);
 
     // configured reserved above the array's wins
     tf.write(&cfg(&sim, 15.0, &format!("resource \"vmax_volume\" \"v\" {{\n  name = \"v\"\n  size_gb = 100\n  service_level = \"Gold\"\n}}\n{pools}")));

@@ -393,6 +393,24 @@ impl Driver {
         let Some(v) = self.api.volume(dev).await? else {
             return Ok(None);
         };
+        self.describe(v).await.map(Some)
+    }
+
+    /// A volume for a refresh (Terraform's read of many resources): on
+    /// Unisphere 10.x from one bulk read of the managed volumes shared by
+    /// this process's reads and never used after one of its changes;
+    /// otherwise (or when the volume is not in it) read alone.
+    pub async fn refresh_volume(&self, dev: &str) -> Result<Option<VolumeInfo>> {
+        let filter = format!("identifier like {}", naming::MANAGED_PREFIX);
+        match self.api.volume_from_bulk(dev, &filter).await? {
+            Some(d) => self.describe(d.into()).await.map(Some),
+            None => self.get_volume(dev).await,
+        }
+    }
+
+    /// A volume with what its groups say (service level, views), the
+    /// groups as this process last read them.
+    async fn describe(&self, v: unisphere::Volume) -> Result<VolumeInfo> {
         let mut policy = None;
         let mut policy_group = None;
         let mut views = Vec::new();
@@ -423,7 +441,7 @@ impl Driver {
         }
         views.sort();
         views.dedup();
-        Ok(Some(VolumeInfo {
+        Ok(VolumeInfo {
             device_id: v.volume_id,
             identifier: v.volume_identifier,
             size_gb: if v.cap_mb > 0.0 {
@@ -440,7 +458,7 @@ impl Driver {
             masking_views: views,
             in_export_group,
             groups,
-        }))
+        })
     }
 
     /// The refusal for an identifier that is taken.

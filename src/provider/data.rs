@@ -1,4 +1,4 @@
-//! Data sources: `vmax_pool` (get_volume_stats), `vmax_volume` and
+//! Data sources: `vmax_pool` (get_volume_stats), `vmax_pools`, `vmax_volume` and
 //! `vmax_port_group`.
 
 use super::Shared;
@@ -56,28 +56,90 @@ fn encode(j: serde_json::Value, ty: &Ty, diags: &mut Diags) -> Option<Value> {
 
 // ---- vmax_pool -----------------------------------------------------------------
 
+/// `vmax_pool` (one pool: one SRP read and one headroom read) or, with
+/// `list`, `vmax_pools` (every pool of an SRP: one SRP read and the
+/// headrooms concurrently).
 pub struct PoolData {
     shared: Arc<Shared>,
+    list: bool,
 }
 
 impl PoolData {
     pub fn new(shared: Arc<Shared>) -> Self {
-        PoolData { shared }
+        PoolData {
+            shared,
+            list: false,
+        }
+    }
+
+    pub fn list(shared: Arc<Shared>) -> Self {
+        PoolData { shared, list: true }
+    }
+
+    fn list_schema() -> Schema {
+        Schema {
+            version: 0,
+            block: Block {
+                description: "Every valid pool of a storage resource pool (no service level; each service level alone and with each workload), with the capacity figures `vmax_pool` gives for one. One SRP read, and the headroom reads concurrently.".into(),
+                attributes: vec![
+                    Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`."),
+                    Attribute::computed("pools", Ty::list(pool_entry_ty()), "The pools, each with its figures."),
+                ],
+                blocks: vec![],
+            },
+        }
+    }
+
+    async fn read_list(&self, config: &Value, diags: &mut Diags) -> Option<Value> {
+        let d = self.shared.driver(diags)?;
+        let extras = self.shared.extras();
+        let srp = config
+            .get("srp")
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| d.settings.srp.clone());
+        if let Err(e) = d.validate_policy(&Policy::new(&srp, None, None)).await {
+            super::report(diags, "Invalid pool", &e);
+            return None;
+        }
+        let list = match d.pools(&srp).await {
+            Ok(l) => l,
+            Err(e) => {
+                super::report(diags, "Cannot list pools", &e);
+                return None;
+            }
+        };
+        let all = match d.pools_stats(&srp, &list, extras.reserved_percentage).await {
+            Ok(s) => s,
+            Err(e) => {
+                super::report(diags, "Cannot read pool statistics", &e);
+                return None;
+            }
+        };
+        let pools: Vec<serde_json::Value> = all.iter().map(pool_entry).collect();
+        encode(
+            json!({"srp": srp, "pools": pools}),
+            &Self::list_schema().block.ty(),
+            diags,
+        )
     }
 }
 
 #[async_trait]
 impl DataSource for PoolData {
     fn type_name(&self) -> &'static str {
-        "vmax_pool"
+        if self.list { "vmax_pools" } else { "vmax_pool" }
     }
 
     fn schema(&self) -> Schema {
+        if self.list {
+            return Self::list_schema();
+        }
         let n = |name: &str, d: &str| Attribute::computed(name, Ty::Number, d);
         Schema {
             version: 0,
             block: Block {
-                description: "Capacity of a storage pool (SRP + service level + workload), computed as the VMAX iSCSI driver's get_volume_stats does, and the list of every pool of the SRP. Use it to check room before provisioning.".into(),
+                description: "Capacity of a storage pool (SRP + service level + workload), computed as the VMAX iSCSI driver's get_volume_stats does (one SRP read and one headroom read; `vmax_pools` lists every pool). Use it to check room before provisioning.".into(),
                 attributes: vec![
                     Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`."),
                     Attribute::optional("service_level", Ty::String, "Service level of the pool; omit (or `None`) for the pool without one."),
@@ -97,7 +159,6 @@ impl DataSource for PoolData {
                     Attribute::computed("vendor_name", Ty::String, "`Dell EMC`."),
                     Attribute::computed("driver_version", Ty::String, "Version of the driver semantics implemented."),
                     Attribute::computed("storage_protocol", Ty::String, "`iSCSI`."),
-                    Attribute::computed("pools", Ty::list(pool_entry_ty()), "Every valid pool of the SRP (no service level; each service level alone and with each workload) with the same figures."),
                 ],
                 blocks: vec![],
             },
@@ -105,6 +166,9 @@ impl DataSource for PoolData {
     }
 
     async fn validate(&self, config: &Value, diags: &mut Diags) {
+        if self.list {
+            return;
+        }
         let none = config
             .get("service_level")
             .as_str()
@@ -124,6 +188,9 @@ impl DataSource for PoolData {
     }
 
     async fn read(&self, _ctx: &Ctx, config: &Value, diags: &mut Diags) -> Option<Value> {
+        if self.list {
+            return self.read_list(config, diags).await;
+        }
         let d = self.shared.driver(diags)?;
         let extras = self.shared.extras();
         let srp = config
@@ -140,33 +207,13 @@ impl DataSource for PoolData {
             super::report(diags, "Invalid pool", &e);
             return None;
         }
-        // one SRP read for the pool and the whole list; the list's
-        // headrooms concurrently, the pool's own taken from the list
-        let list = match d.pools(&srp).await {
-            Ok(l) => l,
-            Err(e) => {
-                super::report(diags, "Cannot list pools", &e);
-                return None;
-            }
-        };
-        let all = match d.pools_stats(&srp, &list, extras.reserved_percentage).await {
+        let stats = match d.pool_stats(&p, extras.reserved_percentage).await {
             Ok(s) => s,
             Err(e) => {
                 super::report(diags, "Cannot read pool statistics", &e);
                 return None;
             }
         };
-        let stats = match list.iter().position(|x| *x == p) {
-            Some(i) => all[i].clone(),
-            None => match d.pool_stats(&p, extras.reserved_percentage).await {
-                Ok(s) => s,
-                Err(e) => {
-                    super::report(diags, "Cannot read pool statistics", &e);
-                    return None;
-                }
-            },
-        };
-        let pools: Vec<serde_json::Value> = all.iter().map(pool_entry).collect();
         let j = json!({
             "srp": srp,
             "service_level": config.get("service_level").as_str(),
@@ -179,7 +226,6 @@ impl DataSource for PoolData {
             "max_over_subscription_ratio": extras.max_over_subscription_ratio,
             "thin_provisioning_support": true, "thick_provisioning_support": false, "qos_support": false,
             "vendor_name": "Dell EMC", "driver_version": DRIVER_VERSION, "storage_protocol": "iSCSI",
-            "pools": pools,
         });
         encode(j, &self.schema().block.ty(), diags)
     }
@@ -273,7 +319,7 @@ impl DataSource for VolumeData {
             }
             _ => return None,
         };
-        let v = match d.get_volume(&dev).await {
+        let v = match d.refresh_volume(&dev).await {
             Ok(Some(v)) => v,
             Ok(None) => {
                 diags.error_at(

@@ -187,6 +187,7 @@ impl Provider for VmaxProvider {
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         vec![
             Arc::new(data::PoolData::new(self.shared.clone())),
+            Arc::new(data::PoolData::list(self.shared.clone())),
             Arc::new(data::VolumeData::new(self.shared.clone())),
             Arc::new(data::PortGroupData::new(self.shared.clone())),
         ]

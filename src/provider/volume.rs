@@ -680,7 +680,7 @@ impl Resource for VolumeResource {
         let d = self.shared.driver(diags)?;
         let mut s = self.state(current, diags)?;
         let dev = s.id.clone()?;
-        match d.get_volume(&dev).await {
+        match d.refresh_volume(&dev).await {
             Ok(Some(v)) => {
                 // Terraform has recorded it: the create journal can let go
                 d.journal.forget_device(d.array(), &dev);

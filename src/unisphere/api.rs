@@ -82,7 +82,15 @@ pub struct Array {
     pub client: Client,
     pub id: String,
     cache: Arc<Mutex<Cache>>,
+    /// Cache misses are read one at a time, so that concurrent readers of
+    /// one group or port read it once (single flight).
+    miss: Arc<tokio::sync::Mutex<()>>,
+    /// The last bulk read of volumes (enhanced API) and the epoch it was made in.
+    bulk: Arc<tokio::sync::Mutex<Option<BulkRead>>>,
 }
+
+/// One bulk read of volumes by device id, with the epoch it was made in.
+type BulkRead = (u64, Arc<HashMap<String, VolumeDetail>>);
 
 /// What this process read and has not changed since (see
 /// [`Array::storage_group_cached`], [`Array::port_group`],
@@ -179,7 +187,40 @@ impl Array {
             client,
             id: id.to_string(),
             cache: Arc::default(),
+            miss: Arc::default(),
+            bulk: Arc::default(),
         }
+    }
+
+    /// Marks that this process changed something on the array: a bulk
+    /// read made before is not used again.
+    fn changed(&self) {
+        self.forget(Some(&[]));
+    }
+
+    /// A volume from one bulk read shared by every caller in this process
+    /// (single flight: concurrent callers wait for the one read), made on
+    /// Unisphere 10.x with the enhanced API and `filter`. `None` when the
+    /// bulk read does not hold the volume, or there is none to be had
+    /// (before 10.x, or it failed): the caller then reads the volume alone.
+    /// A bulk read is never used after a change by this process.
+    pub async fn volume_from_bulk(&self, dev: &str, filter: &str) -> Result<Option<VolumeDetail>> {
+        if !self.has_enhanced() {
+            return Ok(None);
+        }
+        let mut g = self.bulk.lock().await;
+        let epoch = self.epoch();
+        if g.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            let map = match self.volume_details(Some(filter)).await {
+                Ok(l) => l.into_iter().map(|v| (v.id.clone(), v)).collect(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "bulk read of volumes failed; reading them one by one");
+                    HashMap::new()
+                }
+            };
+            *g = Some((epoch, Arc::new(map)));
+        }
+        Ok(g.as_ref().and_then(|(_, m)| m.get(dev).cloned()))
     }
 
     fn epoch(&self) -> u64 {
@@ -354,12 +395,17 @@ impl Array {
     /// describing volumes (service level, views); decisions that remove or
     /// refuse something read [`Array::storage_group`].
     pub async fn storage_group_cached(&self, sg: &str) -> Result<Option<StorageGroup>> {
-        if let Some(g) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|c| c.groups.get(sg).cloned())
-        {
+        let cached = || {
+            self.cache
+                .lock()
+                .ok()
+                .and_then(|c| c.groups.get(sg).cloned())
+        };
+        if let Some(g) = cached() {
+            return Ok(Some(g));
+        }
+        let _one = self.miss.lock().await;
+        if let Some(g) = cached() {
             return Ok(Some(g));
         }
         self.storage_group(sg).await
@@ -682,7 +728,8 @@ impl Array {
     }
 
     async fn edit_volume(&self, op: &str, dev: &str, action: Value) -> Result<()> {
-        self.client
+        let r = self
+            .client
             .change(
                 op,
                 Method::PUT,
@@ -690,7 +737,9 @@ impl Array {
                 json!({"editVolumeActionParam": action}),
             )
             .await
-            .map(|_| ())
+            .map(|_| ());
+        self.changed();
+        r
     }
 
     pub async fn rename_volume(&self, dev: &str, identifier: &str) -> Result<()> {
@@ -739,10 +788,13 @@ impl Array {
     }
 
     pub async fn delete_volume(&self, dev: &str) -> Result<()> {
-        self.delete_checked(&format!("delete volume {dev}"), &["volume", dev], || {
-            self.volume(dev)
-        })
-        .await
+        let r = self
+            .delete_checked(&format!("delete volume {dev}"), &["volume", dev], || {
+                self.volume(dev)
+            })
+            .await;
+        self.changed();
+        r
     }
 
     // ---- hosts and initiators -------------------------------------------------
@@ -889,12 +941,17 @@ impl Array {
     /// A port group, read once per process (the provider never changes
     /// port groups; they are configuration).
     pub async fn port_group(&self, pg: &str) -> Result<Option<PortGroup>> {
-        if let Some(g) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|c| c.port_groups.get(pg).cloned())
-        {
+        let cached = || {
+            self.cache
+                .lock()
+                .ok()
+                .and_then(|c| c.port_groups.get(pg).cloned())
+        };
+        if let Some(g) = cached() {
+            return Ok(Some(g));
+        }
+        let _one = self.miss.lock().await;
+        if let Some(g) = cached() {
             return Ok(Some(g));
         }
         let g: Option<PortGroup> = self
@@ -916,12 +973,17 @@ impl Array {
             self.sys(&[&self.id, "director", director, "port", port])
         };
         let key = (director.to_string(), port.to_string());
-        if let Some(p) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|c| c.ports.get(&key).cloned())
-        {
+        let cached = || {
+            self.cache
+                .lock()
+                .ok()
+                .and_then(|c| c.ports.get(&key).cloned())
+        };
+        if let Some(p) = cached() {
+            return Ok(p);
+        }
+        let _one = self.miss.lock().await;
+        if let Some(p) = cached() {
             return Ok(p);
         }
         let p: DirectorPort = self.client.get("read director port", &path, &[]).await?;
@@ -948,7 +1010,8 @@ impl Array {
         name: &str,
         accepted: &(dyn Fn(&str) + Sync),
     ) -> Result<()> {
-        self.client
+        let r = self
+            .client
             .change_noting(
                 &format!("create snapshot {name} of {dev}"),
                 Method::POST,
@@ -957,7 +1020,9 @@ impl Array {
                 accepted,
             )
             .await
-            .map(|_| ())
+            .map(|_| ());
+        self.changed();
+        r
     }
 
     /// A consistent SnapVX snapshot of every volume of a storage group.
@@ -968,7 +1033,8 @@ impl Array {
             seg(&self.id),
             seg(sg)
         );
-        self.client
+        let r = self
+            .client
             .change(
                 &format!("snapshot storage group {sg} as {name}"),
                 Method::POST,
@@ -976,7 +1042,9 @@ impl Array {
                 json!({"snapshotName": name}),
             )
             .await
-            .map(|_| ())
+            .map(|_| ());
+        self.changed();
+        r
     }
 
     /// A job as the array reports it now.
@@ -992,7 +1060,8 @@ impl Array {
         generation: u32,
         target: &str,
     ) -> Result<()> {
-        self.client
+        let r = self
+            .client
             .change(
                 &format!("{action} {target} to snapshot {name} of {src}"),
                 Method::PUT,
@@ -1004,7 +1073,9 @@ impl Array {
                 }),
             )
             .await
-            .map(|_| ())
+            .map(|_| ());
+        self.changed();
+        r
     }
 
     /// Whether `target` is linked to some generation of `name` of `src`.
@@ -1038,13 +1109,16 @@ impl Array {
 
     /// Terminates one generation of a snapshot.
     pub async fn terminate_snapshot(&self, dev: &str, name: &str, generation: u32) -> Result<()> {
-        self.client
+        let r = self
+            .client
             .delete(
                 &format!("terminate snapshot {name} of {dev}"),
                 &self.rp(&["snapshot", name]),
                 Some(json!({"deviceNameListSource": [{"name": dev}], "generation": generation})),
             )
-            .await
+            .await;
+        self.changed();
+        r
     }
 }
 
