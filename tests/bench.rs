@@ -112,11 +112,53 @@ fn snapshot(res: &str, vol: &str, name: &str) -> String {
     )
 }
 
+/// Milliseconds from starting the provider to its go-plugin handshake
+/// line (median of `runs`).
+fn start_to_handshake_ms(runs: usize) -> f64 {
+    use std::io::BufRead;
+    use terraform_provider_vmax::tfplugin::plugin::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t0 = Instant::now();
+            let mut child =
+                std::process::Command::new(env!("CARGO_BIN_EXE_terraform-provider-vmax"))
+                    .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+                    .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+                    .env("PLUGIN_CLIENT_CERT", cert.pem())
+                    .env_remove("RUST_BACKTRACE")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("start provider");
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().expect("stdout"))
+                .read_line(&mut line)
+                .expect("handshake");
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(line.starts_with("1|6|"), "handshake line {line:?}");
+            ms
+        })
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[times.len() / 2]
+}
+
 #[test]
 fn bench() {
     if !support::acc() || std::env::var("VMAX_BENCH").is_err() {
         return;
     }
+    println!(
+        "bench: provider start to handshake {:.1} ms (median of 15; release build when run by make bench)",
+        start_to_handshake_ms(15)
+    );
     let latency = env_num("BENCH_LATENCY_MS", 50.0);
     let job = env_num("BENCH_JOB_MS", 200.0);
     let par = env_num("BENCH_PARALLELISM", 10.0);
