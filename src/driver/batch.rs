@@ -13,10 +13,11 @@
 //! A missing group is made by the create itself (a storage-group POST with
 //! the volumes in it), so a create never reads its group first.
 //!
-//! No lock is held by a waiting create except its identifier's: the queue
-//! per group is the only order. Whoever obtains a group's sender slot sends
-//! everything queued at that moment; waiters whose result arrives while
-//! they wait for the slot return at once.
+//! A waiting create holds only its identifier's lock. Whoever obtains a
+//! group's sender slot sends everything queued at that moment, holding the
+//! group's lock while that one job runs (so an operation that deletes the
+//! group once empty cannot pass the additions); waiters whose result
+//! arrives while they wait for the slot return at once.
 
 use super::{Driver, DriverError, Policy, Result, naming};
 use crate::unisphere::{self, NewVolume, SloParam, Volume};
@@ -210,7 +211,12 @@ impl Driver {
                     self.journal.job(&array, k, job);
                 }
             };
-            let r = self.send_create(sg, p, &vols, &note, &mut made_group).await;
+            // the group's lock while the job runs: a delete of the group
+            // (emptied by another operation) must not pass these additions
+            let r = {
+                let _g = self.locks.lock_many(&[Self::sg_lock(sg)]).await;
+                self.send_create(sg, p, &vols, &note, &mut made_group).await
+            };
             let done = match r {
                 Ok(done) => done,
                 Err(e) if !e.is_ambiguous() => {

@@ -237,7 +237,7 @@ impl Driver {
         // the port group is never created: check it first
         let targets = self.targets(port_group).await?;
         let names = ExportNames::new(&c.host, port_group);
-        let (guards, v) = self
+        let (guards, (v, init_host)) = self
             .lock_for(|| async {
                 let v = self.get_volume(dev).await?.ok_or_else(|| {
                     DriverError::NotFound(format!(
@@ -253,15 +253,24 @@ impl Driver {
                     Self::sg_lock(&names.no_slo_child),
                     Self::sg_lock(&policy.default_storage_group()),
                 ]);
-                if let Some(h) = self.api.initiator(&c.initiator).await?.and_then(|i| i.host) {
-                    n.push(Self::host_lock(&h));
+                let init_host = self.api.initiator(&c.initiator).await?.and_then(|i| i.host);
+                if let Some(h) = &init_host {
+                    n.push(Self::host_lock(h));
                 }
-                Ok((n, v))
+                Ok((n, (v, init_host)))
             })
             .await?;
         let mut saga = Saga::new();
         let r = self
-            .export_steps(op, &mut saga, &v, c, port_group, &names, targets)
+            .export_steps(
+                op,
+                &mut saga,
+                (&v, init_host),
+                c,
+                port_group,
+                &names,
+                targets,
+            )
             .await;
         drop(guards);
         saga.finish(self, r).await
@@ -273,10 +282,16 @@ impl Driver {
             .unwrap_or_else(|| Policy::new(&self.settings.srp, None, None))
     }
 
-    /// The initiator group for a connector: the host that holds exactly
-    /// its initiator, else ours (`None` when it must be made).
-    async fn host_for(&self, c: &Connector, names: &ExportNames) -> Result<Option<String>> {
-        if let Some(h) = self.api.initiator(&c.initiator).await?.and_then(|i| i.host) {
+    /// The initiator group for a connector, given the host its initiator
+    /// is in (read under the export's locks): that host when it holds
+    /// exactly the initiator, else ours (`None` when it must be made).
+    async fn host_for(
+        &self,
+        c: &Connector,
+        names: &ExportNames,
+        init_host: Option<String>,
+    ) -> Result<Option<String>> {
+        if let Some(h) = init_host {
             let host = self.api.host(&h).await?.ok_or_else(|| {
                 DriverError::Inconsistent(format!(
                     "initiator {} names host {h}, which does not exist",
@@ -315,7 +330,7 @@ impl Driver {
         &self,
         op: &Op,
         saga: &mut Saga,
-        v: &super::VolumeInfo,
+        (v, init_host): (&super::VolumeInfo, Option<String>),
         c: &Connector,
         port_group: &str,
         names: &ExportNames,
@@ -324,7 +339,7 @@ impl Driver {
         let dev = v.device_id.as_str();
         let policy = self.policy_of(v);
         let policy_child = ExportNames::child(&c.host, port_group, &policy);
-        let existing_host = self.host_for(c, names).await?;
+        let existing_host = self.host_for(c, names, init_host).await?;
         let ig = existing_host
             .clone()
             .unwrap_or_else(|| names.initiator_group.clone());
@@ -360,8 +375,14 @@ impl Driver {
                 names.parent, c.host, p.slo, p.maskingview, p.child_storage_group
             )));
         }
-        // already visible through our view?
+        // already visible through our view? (only through one of its children)
+        let in_child = parent.as_ref().is_some_and(|p| {
+            p.child_storage_group
+                .iter()
+                .any(|ch| v.storage_groups.contains(ch))
+        });
         if view.is_some()
+            && in_child
             && let Some(lun) = self.api.lun(&names.masking_view, dev).await?
         {
             let child = v
@@ -397,7 +418,8 @@ impl Driver {
             None if in_default || v.policy_group.is_none() => policy_child.clone(),
             None => names.no_slo_child.clone(),
         };
-        if let Some(g) = self.api.storage_group(&child).await?
+        let child_group = self.api.storage_group(&child).await?;
+        if let Some(g) = &child_group
             && (g.parent_storage_group.iter().any(|p| *p != names.parent)
                 || !g.maskingview.iter().all(|m| *m == names.masking_view))
         {
@@ -428,21 +450,28 @@ impl Driver {
             }
         }
         op.check()?;
-        if self.ensure_group(&child, Some(&child_policy)).await? {
+        if child_group.is_none() && self.make_group(&child, Some(&child_policy)).await? {
             saga.did(Undo::DeleteGroup { sg: child.clone() });
         }
         op.check()?;
-        if self.ensure_group(&names.parent, None).await? {
-            saga.did(Undo::DeleteGroup {
-                sg: names.parent.clone(),
-            });
-        }
-        let parent = self
-            .api
-            .storage_group(&names.parent)
-            .await?
-            .unwrap_or_default();
-        if !parent.child_storage_group.contains(&child) {
+        let nested = match &parent {
+            Some(p) => p.child_storage_group.contains(&child),
+            None => {
+                if self.make_group(&names.parent, None).await? {
+                    saga.did(Undo::DeleteGroup {
+                        sg: names.parent.clone(),
+                    });
+                    false
+                } else {
+                    // made meanwhile by a parallel export: read what it holds
+                    self.api
+                        .storage_group(&names.parent)
+                        .await?
+                        .is_some_and(|p| p.child_storage_group.contains(&child))
+                }
+            }
+        };
+        if !nested {
             op.check()?;
             self.api.add_child(&names.parent, &child).await?;
             saga.did(Undo::Unnest {
@@ -513,14 +542,14 @@ impl Driver {
         })
     }
 
-    /// Removes an empty child, then an empty parent with its view, then
-    /// our initiator group when no view uses it. Caller holds the locks of
-    /// `names` and of the child.
+    /// Removes a child when it is empty; says whether it did (the caller
+    /// then removes the view, parent and host with `cleanup_parent` once no
+    /// child is left). Caller holds the locks of `names` and of the child.
     pub(crate) async fn cleanup_export_objects(
         &self,
         names: &ExportNames,
         child: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         if let Some(g) = self.api.storage_group(child).await?
             && g.num_of_vols == 0
         {
@@ -528,12 +557,13 @@ impl Driver {
                 self.api.remove_child(&names.parent, child).await?;
             }
             not_found_ok(self.api.delete_storage_group(child).await)?;
+            return Ok(true);
         }
-        self.cleanup_parent(names).await
+        Ok(false)
     }
 
     /// The view, parent and host of an export once no child is left.
-    async fn cleanup_parent(&self, names: &ExportNames) -> Result<()> {
+    pub(crate) async fn cleanup_parent(&self, names: &ExportNames) -> Result<()> {
         if let Some(p) = self.api.storage_group(&names.parent).await?
             && p.child_storage_group.is_empty()
             && p.num_of_vols == 0
@@ -569,25 +599,31 @@ impl Driver {
         port_group: &str,
     ) -> Result<()> {
         let names = ExportNames::new(host, port_group);
-        let (_guards, (v, children)) = self
+        let (_guards, (v, parent)) = self
             .lock_for(|| async {
                 let v = self.get_volume(dev).await?;
-                let children = self
-                    .api
-                    .storage_group(&names.parent)
-                    .await?
-                    .map(|p| p.child_storage_group)
-                    .unwrap_or_default();
+                let parent = self.api.storage_group(&names.parent).await?;
                 let mut n = names.lock_names();
                 n.push(Self::vol_lock(dev));
-                n.extend(children.iter().map(|c| Self::sg_lock(c)));
+                if let Some(p) = &parent {
+                    n.extend(p.child_storage_group.iter().map(|c| Self::sg_lock(c)));
+                }
                 if let Some(v) = &v {
                     n.push(Self::sg_lock(&self.policy_of(v).default_storage_group()));
                 }
-                Ok((n, (v, children)))
+                Ok((n, (v, parent)))
             })
             .await?;
-        if let Some(mv) = self.api.masking_view(&names.masking_view).await?
+        let children = parent
+            .as_ref()
+            .map(|p| p.child_storage_group.clone())
+            .unwrap_or_default();
+        // a view named like ours that shows another group is not ours; the
+        // parent's own view list settles it without reading the view
+        if !parent
+            .as_ref()
+            .is_some_and(|p| p.maskingview.contains(&names.masking_view))
+            && let Some(mv) = self.api.masking_view(&names.masking_view).await?
             && mv.storage_group != names.parent
         {
             return Err(DriverError::Conflict(format!(
@@ -595,24 +631,54 @@ impl Driver {
                 names.masking_view, mv.storage_group, names.parent
             )));
         }
+        let left: Vec<String> = match &v {
+            Some(v) => children
+                .iter()
+                .filter(|c| v.storage_groups.contains(c))
+                .cloned()
+                .collect(),
+            None => vec![],
+        };
         if let Some(v) = &v {
-            for child in children.iter().filter(|c| v.storage_groups.contains(c)) {
+            for child in &left {
                 op.check()?;
                 if v.policy_group.as_deref() == Some(child.as_str()) {
                     let p = self.policy_of(v);
-                    let default = p.default_storage_group();
-                    self.ensure_group(&default, Some(&p)).await?;
-                    self.move_volume(dev, child, &default).await?;
+                    self.move_home(dev, child, &p).await?;
                 } else {
                     self.api.remove_volumes(child, &[dev]).await?;
                 }
             }
         }
-        for child in &children {
+        // the children this volume left may be empty now; when it was in
+        // none (a removal run again after a failure), any child may be
+        let emptied = if left.is_empty() { &children } else { &left };
+        let mut removed = 0;
+        for child in emptied {
             op.check()?;
-            self.cleanup_export_objects(&names, child).await?;
+            if self.cleanup_export_objects(&names, child).await? {
+                removed += 1;
+            }
         }
-        self.cleanup_parent(&names).await
+        if left.is_empty() || removed == children.len() {
+            self.cleanup_parent(&names).await?;
+        } else {
+            tracing::debug!(parent = %names.parent, "other children remain: the view stays");
+        }
+        Ok(())
+    }
+
+    /// Moves a volume from an export child back into its policy's default
+    /// group, making the group when it is missing. Caller holds both locks.
+    async fn move_home(&self, dev: &str, child: &str, p: &Policy) -> Result<()> {
+        let default = p.default_storage_group();
+        match self.move_volume(dev, child, &default).await {
+            Err(DriverError::Array(e)) if e.is_not_found() => {
+                self.ensure_group(&default, Some(p)).await?;
+                self.move_volume(dev, child, &default).await
+            }
+            other => other,
+        }
     }
 
     /// Where an export stands on the array (for refresh).
@@ -624,16 +690,21 @@ impl Driver {
     ) -> Result<ExportStatus> {
         let names = ExportNames::new(host, port_group);
         if let Some(lun) = self.api.lun(&names.masking_view, dev).await? {
-            let child = match (
-                self.api.storage_group(&names.parent).await?,
-                self.api.volume(dev).await?,
-            ) {
-                (Some(p), Some(v)) => p
-                    .child_storage_group
-                    .into_iter()
-                    .find(|c| v.storage_groups.contains(c)),
-                _ => None,
+            // the child from what this command has read already: the
+            // parent as last read, the volume from the refresh's bulk read
+            let groups = match self.refresh_volume(dev).await? {
+                Some(v) => v.storage_groups,
+                None => vec![],
             };
+            let child = self
+                .api
+                .storage_group_cached(&names.parent)
+                .await?
+                .and_then(|p| {
+                    p.child_storage_group
+                        .into_iter()
+                        .find(|c| groups.contains(c))
+                });
             return Ok(ExportStatus::Visible { lun, child });
         }
         let view = self.api.masking_view(&names.masking_view).await?;

@@ -199,7 +199,21 @@ impl Driver {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(Vec<String>, T)>>,
     {
-        let (mut names, _) = plan().await?;
+        let (names, _) = plan().await?;
+        self.lock_for_from(names, plan).await
+    }
+
+    /// [`Driver::lock_for`] when the caller has read the array already and
+    /// knows the lock set it implies: one read fewer.
+    pub(crate) async fn lock_for_from<T, F, Fut>(
+        &self,
+        mut names: Vec<String>,
+        mut plan: F,
+    ) -> Result<(locks::Guards, T)>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(Vec<String>, T)>>,
+    {
         for _ in 0..8 {
             let guards = self.locks.lock_many(&names).await;
             let (need, t) = plan().await?;
@@ -320,6 +334,12 @@ impl Driver {
         if self.api.storage_group(sg).await?.is_some() {
             return Ok(false);
         }
+        self.make_group(sg, p).await
+    }
+
+    /// Creates a storage group the caller has just read as missing (under
+    /// its lock); made meanwhile by someone else (409) is `false`.
+    pub(crate) async fn make_group(&self, sg: &str, p: Option<&Policy>) -> Result<bool> {
         let slo = p.and_then(|p| {
             p.slo.as_ref().map(|slo| SloParam {
                 slo: slo.clone(),
@@ -366,20 +386,6 @@ impl Driver {
             }
         }
         Ok(())
-    }
-
-    /// Reads a volume back and checks it sits in `group` (after a move).
-    pub(crate) async fn confirm_in_group(&self, dev: &str, group: &str) -> Result<VolumeInfo> {
-        let after = self.get_volume(dev).await?.ok_or_else(|| {
-            DriverError::Inconsistent(format!("volume {dev} vanished while being moved"))
-        })?;
-        if !after.storage_groups.iter().any(|g| g == group) {
-            return Err(DriverError::Inconsistent(format!(
-                "volume {dev} was moved but is not in {group} afterwards (it is in {}); check the array",
-                after.storage_groups.join(", ")
-            )));
-        }
-        Ok(after)
     }
 
     // ---- volumes ------------------------------------------------------------
@@ -632,7 +638,7 @@ impl Driver {
         if !self.refuses_growing_snapvx() {
             return Ok(());
         }
-        if let Some(v) = self.get_volume(dev).await?
+        if let Some(v) = self.refresh_volume(dev).await?
             && v.snapvx_source
         {
             return Err(DriverError::invalid(
@@ -646,8 +652,9 @@ impl Driver {
         Ok(())
     }
 
-    /// extend_volume: grow only.
-    pub async fn extend_volume(&self, op: &Op, dev: &str, new_gb: i64) -> Result<()> {
+    /// extend_volume: grow only. Returns the volume as it now is (read
+    /// before the change, which the array confirmed, with its new size).
+    pub async fn extend_volume(&self, op: &Op, dev: &str, new_gb: i64) -> Result<VolumeInfo> {
         let v = self
             .get_volume(dev)
             .await?
@@ -662,7 +669,7 @@ impl Driver {
             ));
         }
         if (new_gb as f64) == v.size_gb {
-            return Ok(());
+            return Ok(v);
         }
         if v.snapvx_target || v.snapvx_source {
             // live links and temporary clone snapshots go first, as the seed's sync check does
@@ -671,7 +678,14 @@ impl Driver {
         op.check()?;
         let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
         self.api.expand_volume(dev, new_gb).await?;
-        Ok(())
+        let mut v = if v.snapvx_target || v.snapvx_source {
+            // breaking links changed what the first read saw
+            self.get_volume(dev).await?.unwrap_or(v)
+        } else {
+            v
+        };
+        v.size_gb = new_gb as f64;
+        Ok(v)
     }
 
     /// Renames a volume to `OS-<name>`; refused, before any change, when
@@ -778,16 +792,47 @@ impl Driver {
                     new_child.clone()
                 }
                 RetypePlan::Detached { from } => {
-                    if self.ensure_group(&target_default, Some(to)).await? {
-                        saga.did(Undo::DeleteGroup {
-                            sg: target_default.clone(),
-                        });
-                    }
+                    // moved into the group, which is made first only when
+                    // the array says it is missing
+                    let into_group = |what: &'static str| {
+                        let target_default = target_default.clone();
+                        async move {
+                            let r = match (what, from) {
+                                ("move", Some(src)) => {
+                                    self.move_volume(dev, src, &target_default).await
+                                }
+                                _ => self
+                                    .api
+                                    .add_volumes(&target_default, &[dev])
+                                    .await
+                                    .map_err(DriverError::from),
+                            };
+                            match r {
+                                Err(DriverError::Array(e)) if e.is_not_found() => {
+                                    let m = self.make_group(&target_default, Some(to)).await?;
+                                    match (what, from) {
+                                        ("move", Some(src)) => {
+                                            self.move_volume(dev, src, &target_default).await?
+                                        }
+                                        _ => self.api.add_volumes(&target_default, &[dev]).await?,
+                                    }
+                                    Ok::<bool, DriverError>(m)
+                                }
+                                Err(e) => Err(e),
+                                Ok(()) => Ok(false),
+                            }
+                        }
+                    };
                     op.check()?;
                     match from {
                         _ if v.storage_groups.contains(&target_default) => {}
                         Some(src) => {
-                            self.move_volume(dev, src, &target_default).await?;
+                            // recorded first, undone last: after the volume left it
+                            if into_group("move").await? {
+                                saga.did(Undo::DeleteGroup {
+                                    sg: target_default.clone(),
+                                });
+                            }
                             saga.did(Undo::MoveBack {
                                 dev: dev.into(),
                                 from: target_default.clone(),
@@ -796,7 +841,11 @@ impl Driver {
                             });
                         }
                         None => {
-                            self.api.add_volumes(&target_default, &[dev]).await?;
+                            if into_group("add").await? {
+                                saga.did(Undo::DeleteGroup {
+                                    sg: target_default.clone(),
+                                });
+                            }
                             saga.did(Undo::RemoveFromGroup {
                                 dev: dev.into(),
                                 sg: target_default.clone(),
@@ -823,11 +872,24 @@ impl Driver {
             // the old policy's default group may be left empty for good
             if let Some(old) = &v.policy
                 && old != to
+                && !v.storage_groups.contains(&old.default_storage_group())
             {
                 self.delete_group_if_unused(&old.default_storage_group())
                     .await?;
             }
-            self.confirm_in_group(dev, &target).await
+            // the array made the move: the volume is where it was put
+            let mut now = v.clone();
+            now.storage_groups.retain(|g| {
+                !(naming::is_default_group(g)
+                    || matches!(&plan, RetypePlan::Exported { old_child, .. } if old_child == g))
+            });
+            if !now.storage_groups.contains(&target) {
+                now.storage_groups.push(target.clone());
+            }
+            now.policy = Some(to.clone());
+            now.policy_group = Some(target.clone());
+            now.groups.clear();
+            Ok(now)
         }
         .await;
         drop(guards);
@@ -870,32 +932,41 @@ impl Driver {
             return Ok(());
         };
         self.check_deletable(&v)?;
-        if v.snapvx_source || v.snapvx_target {
+        let had_links = v.snapvx_source || v.snapvx_target;
+        if had_links {
             self.break_links(op, dev, true).await?;
         }
         op.check()?;
-        let (guards, (v, children)) = self
-            .lock_for(|| async {
-                let Some(v) = self.get_volume(dev).await? else {
-                    return Ok((vec![], (None, vec![])));
-                };
-                let mut names = vec![Self::vol_lock(dev)];
-                let mut children = Vec::new();
-                for g in &v.groups {
-                    names.push(Self::sg_lock(&g.id));
-                    if let Some(parent) = g.parent_storage_group.first()
-                        && let Some((n, ..)) = export::ExportNames::from_parent(parent)
-                    {
-                        names.extend(n.lock_names());
-                        children.push((g.id.clone(), n));
-                    }
+        let lock_set = |v: &VolumeInfo| {
+            let mut names = vec![Self::vol_lock(dev)];
+            let mut children = Vec::new();
+            for g in &v.groups {
+                names.push(Self::sg_lock(&g.id));
+                if let Some(parent) = g.parent_storage_group.first()
+                    && let Some((n, ..)) = export::ExportNames::from_parent(parent)
+                {
+                    names.extend(n.lock_names());
+                    children.push((g.id.clone(), n));
                 }
-                if let Some(p) = &v.policy {
-                    names.push(Self::sg_lock(&p.default_storage_group()));
-                }
-                Ok((names, (Some(v), children)))
-            })
-            .await?;
+            }
+            if let Some(p) = &v.policy {
+                names.push(Self::sg_lock(&p.default_storage_group()));
+            }
+            (names, children)
+        };
+        let plan = || async {
+            let Some(v) = self.get_volume(dev).await? else {
+                return Ok((vec![], (None, vec![])));
+            };
+            let (names, children) = lock_set(&v);
+            Ok((names, (Some(v), children)))
+        };
+        // the read above gives the lock set (again after breaking links)
+        let (guards, (v, children)) = if had_links {
+            self.lock_for(plan).await?
+        } else {
+            self.lock_for_from(lock_set(&v).0, plan).await?
+        };
         let Some(v) = v else { return Ok(()) };
         self.check_deletable(&v)?;
         // where the volume goes back if it cannot be deleted
@@ -908,7 +979,11 @@ impl Driver {
                     put_back = v.policy.clone();
                 }
                 match children.iter().find(|(c, _)| c == sg) {
-                    Some((child, names)) => self.cleanup_export_objects(names, child).await?,
+                    Some((child, names)) => {
+                        if self.cleanup_export_objects(names, child).await? {
+                            self.cleanup_parent(names).await?;
+                        }
+                    }
                     // a volume group is its resource's to delete
                     None if naming::is_default_group(sg) => self.delete_group_if_unused(sg).await?,
                     None => {}
@@ -922,7 +997,9 @@ impl Driver {
                 return Err(e.into());
             }
             // an export may have emptied the policy's default group earlier
-            if let Some(p) = &v.policy {
+            if let Some(p) = &v.policy
+                && !v.storage_groups.contains(&p.default_storage_group())
+            {
                 self.delete_group_if_unused(&p.default_storage_group())
                     .await?;
             }

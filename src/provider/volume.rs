@@ -568,6 +568,8 @@ impl Resource for VolumeResource {
         cur.wait_for_copy = new.wait_for_copy;
         cur.source = new.source.clone();
         let limit = timeout_of(&new.timeouts, |t| &t.update);
+        // the volume as the last step left it, when that step says
+        let mut latest = None;
         if new.name != old.name
             || old.volume_identifier.as_deref()
                 != Some(naming::volume_identifier(&new.name).as_str())
@@ -600,7 +602,10 @@ impl Resource for VolumeResource {
                 )
                 .await
             {
-                Ok(()) => cur.size_gb = new.size_gb,
+                Ok(v) => {
+                    cur.size_gb = new.size_gb;
+                    latest = Some(v);
+                }
                 Err(e) => {
                     report(diags, "Cannot extend volume", &e);
                     return self.value(&cur, diags);
@@ -614,7 +619,10 @@ impl Resource for VolumeResource {
                 .retype(&op(ctx, format!("retyping volume {dev}"), limit), &dev, &np)
                 .await
             {
-                Ok(v) => cur.refresh(&v, d.array(), &d.settings.srp),
+                Ok(v) => {
+                    cur.refresh(&v, d.array(), &d.settings.srp);
+                    latest = Some(v);
+                }
                 Err(e) => {
                     report(diags, "Cannot change the volume's service level", &e);
                     if let Ok(Some(v)) = d.get_volume(&dev).await {
@@ -624,7 +632,11 @@ impl Resource for VolumeResource {
                 }
             }
         }
-        match d.get_volume(&dev).await {
+        let now = match latest {
+            Some(v) => Ok(Some(v)),
+            None => d.get_volume(&dev).await,
+        };
+        match now {
             Ok(Some(v)) => {
                 cur.refresh(&v, d.array(), &d.settings.srp);
                 record_applied_size(ctx, cur.size_gb);
