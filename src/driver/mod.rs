@@ -980,7 +980,8 @@ impl Driver {
                 }
                 match children.iter().find(|(c, _)| c == sg) {
                     Some((child, names)) => {
-                        if self.cleanup_export_objects(names, child).await? {
+                        let removed = self.cleanup_export_objects(names, child).await?;
+                        if removed {
                             self.cleanup_parent(names).await?;
                         }
                     }
