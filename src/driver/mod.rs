@@ -414,6 +414,23 @@ impl Driver {
         }
     }
 
+    /// A volume's size in GB, for plan-time checks: from this command's
+    /// bulk read when there is one, else one read (no group reads).
+    pub async fn volume_size(&self, dev: &str) -> Result<Option<f64>> {
+        let filter = format!("identifier like {}", naming::MANAGED_PREFIX);
+        let v: Option<unisphere::Volume> = match self.api.volume_from_bulk(dev, &filter).await? {
+            Some(d) => Some(d.into()),
+            None => self.api.volume(dev).await?,
+        };
+        Ok(v.map(|v| {
+            if v.cap_mb > 0.0 {
+                v.cap_mb / 1024.0
+            } else {
+                v.cap_gb
+            }
+        }))
+    }
+
     /// A volume with what its groups say (service level, views), the
     /// groups as this process last read them.
     async fn describe(&self, v: unisphere::Volume) -> Result<VolumeInfo> {
@@ -638,9 +655,12 @@ impl Driver {
         if !self.refuses_growing_snapvx() {
             return Ok(());
         }
-        if let Some(v) = self.refresh_volume(dev).await?
-            && v.snapvx_source
-        {
+        let filter = format!("identifier like {}", naming::MANAGED_PREFIX);
+        let source = match self.api.volume_from_bulk(dev, &filter).await? {
+            Some(d) => d.snapvx_source,
+            None => self.api.volume(dev).await?.is_some_and(|v| v.snapvx_source),
+        };
+        if source {
             return Err(DriverError::invalid(
                 "size_gb",
                 format!(
@@ -652,24 +672,33 @@ impl Driver {
         Ok(())
     }
 
-    /// extend_volume: grow only. Returns the volume as it now is (read
-    /// before the change, which the array confirmed, with its new size).
-    pub async fn extend_volume(&self, op: &Op, dev: &str, new_gb: i64) -> Result<VolumeInfo> {
-        let v = self
-            .get_volume(dev)
-            .await?
-            .ok_or_else(|| DriverError::NotFound(format!("volume {dev} does not exist")))?;
-        if (new_gb as f64) < v.size_gb {
+    /// extend_volume: grow only. The volume is read from this command's
+    /// bulk read when it has one (nothing has changed since), else alone.
+    pub async fn extend_volume(&self, op: &Op, dev: &str, new_gb: i64) -> Result<()> {
+        let filter = format!("identifier like {}", naming::MANAGED_PREFIX);
+        let v: unisphere::Volume = match self.api.volume_from_bulk(dev, &filter).await? {
+            Some(d) => d.into(),
+            None => self
+                .api
+                .volume(dev)
+                .await?
+                .ok_or_else(|| DriverError::NotFound(format!("volume {dev} does not exist")))?,
+        };
+        let size_gb = if v.cap_mb > 0.0 {
+            v.cap_mb / 1024.0
+        } else {
+            v.cap_gb
+        };
+        if (new_gb as f64) < size_gb {
             return Err(DriverError::invalid(
                 "size_gb",
                 format!(
-                    "Your original size: {} GB is greater than: {new_gb} GB. Only Extend is supported",
-                    v.size_gb
+                    "Your original size: {size_gb} GB is greater than: {new_gb} GB. Only Extend is supported"
                 ),
             ));
         }
-        if (new_gb as f64) == v.size_gb {
-            return Ok(v);
+        if (new_gb as f64) == size_gb {
+            return Ok(());
         }
         if v.snapvx_target || v.snapvx_source {
             // live links and temporary clone snapshots go first, as the seed's sync check does
@@ -678,14 +707,7 @@ impl Driver {
         op.check()?;
         let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
         self.api.expand_volume(dev, new_gb).await?;
-        let mut v = if v.snapvx_target || v.snapvx_source {
-            // breaking links changed what the first read saw
-            self.get_volume(dev).await?.unwrap_or(v)
-        } else {
-            v
-        };
-        v.size_gb = new_gb as f64;
-        Ok(v)
+        Ok(())
     }
 
     /// Renames a volume to `OS-<name>`; refused, before any change, when

@@ -146,7 +146,8 @@ impl Driver {
         check_snapshot_name(name).map_err(|m| DriverError::invalid("name", m))?;
         let _g = self.locks.lock_many(&[Self::snap_lock(dev)]).await;
         op.check()?;
-        if self.api.volume(dev).await?.is_none() {
+        // the volume's snapshot list: 404 when the volume does not exist
+        let Some(list) = self.snapshots_of(dev).await? else {
             return Err(DriverError::invalid(
                 "volume_id",
                 format!(
@@ -154,9 +155,14 @@ impl Driver {
                     self.settings.array
                 ),
             ));
-        }
+        };
         let key = format!("snapshot:{dev}:{name}");
-        if let Some(s) = self.get_snapshot(dev, name).await? {
+        let gens: Vec<&SnapshotSrc> = list.sources.iter().filter(|s| s.name == name).collect();
+        let existing = gens
+            .iter()
+            .min_by_key(|g| g.generation)
+            .map(|g| Self::snap_info(dev, name, &gens, g));
+        if let Some(s) = existing {
             if self.recover_snapshot(dev, name, &key).await? {
                 tracing::warn!(
                     device = dev,
@@ -448,7 +454,7 @@ impl Driver {
             }
             Source::Volume { device } => (device.clone(), temp_snapshot_name(device, name), true),
         };
-        let src = self.get_volume(&src_dev).await?.ok_or_else(|| {
+        let src = self.api.volume(&src_dev).await?.ok_or_else(|| {
             DriverError::invalid(
                 if temp {
                     "source.volume_id"
@@ -461,12 +467,16 @@ impl Driver {
                 ),
             )
         })?;
-        if (size_gb as f64) < src.size_gb {
+        let src_gb = if src.cap_mb > 0.0 {
+            src.cap_mb / 1024.0
+        } else {
+            src.cap_gb
+        };
+        if (size_gb as f64) < src_gb {
             return Err(DriverError::invalid(
                 "size_gb",
                 format!(
-                    "size_gb {size_gb} is smaller than the source's {} GB; a copy must be at least as large as its source",
-                    src.size_gb
+                    "size_gb {size_gb} is smaller than the source's {src_gb} GB; a copy must be at least as large as its source"
                 ),
             ));
         }
@@ -496,13 +506,17 @@ impl Driver {
         {
             let _g = self.locks.lock_many(&[Self::snap_lock(src_dev)]).await;
             op.check()?;
-            // a copy an interrupted apply started for this same target is resumed
-            let resumed = self.api.volume_snapshots(src_dev).await?.is_some_and(|v| {
-                v.sources
-                    .iter()
-                    .filter(|s| s.name == snap)
-                    .any(|s| s.linked.iter().any(|l| l.target == tgt))
-            });
+            // one read of the source's snapshots: a copy an interrupted
+            // apply started for this same target is resumed; otherwise the
+            // generation to link (the newest) and a stale temporary snapshot
+            let list = self.api.volume_snapshots(src_dev).await?;
+            let gens: Vec<&SnapshotSrc> = list
+                .as_ref()
+                .map(|v| v.sources.iter().filter(|s| s.name == snap).collect())
+                .unwrap_or_default();
+            let resumed = gens
+                .iter()
+                .any(|s| s.linked.iter().any(|l| l.target == tgt));
             if resumed {
                 tracing::warn!(target = %tgt, snapshot = snap, "resuming the copy an interrupted apply started");
                 if temp {
@@ -512,8 +526,12 @@ impl Driver {
                     });
                 }
             } else {
-                if temp {
-                    if let Some(old) = self.get_snapshot(src_dev, snap).await? {
+                let newest = gens
+                    .iter()
+                    .min_by_key(|g| g.generation)
+                    .map(|g| Self::snap_info(src_dev, snap, &gens, g));
+                let generation = if temp {
+                    if let Some(old) = newest {
                         if !old.links.is_empty() {
                             return Err(DriverError::Conflict(format!(
                                 "temporary snapshot {snap} of {src_dev} is in use by another copy (linked to {}); try again when it is done",
@@ -537,13 +555,12 @@ impl Driver {
                         src: src_dev.into(),
                         name: snap.into(),
                     });
-                }
+                    // the only generation of a name just taken (under the lock)
+                    0
+                } else {
+                    newest.map(|s| s.generation).unwrap_or(0)
+                };
                 op.check()?;
-                let generation = self
-                    .get_snapshot(src_dev, snap)
-                    .await?
-                    .map(|s| s.generation)
-                    .unwrap_or(0);
                 self.api.link(src_dev, snap, generation, &tgt).await?;
             }
             saga.did(Undo::Unlink {
@@ -570,7 +587,10 @@ impl Driver {
                 });
             }
         }
-        Ok(self.get_volume(&tgt).await?.unwrap_or(target))
+        // the target as created, now a SnapVX target while still linked
+        let mut target = target;
+        target.snapvx_target = !wait;
+        Ok(target)
     }
 }
 

@@ -450,13 +450,13 @@ impl Resource for VolumeResource {
                         .map(|(dev, _)| dev)
                 });
             if let Some(dev) = dev
-                && let Ok(Some(v)) = d.get_volume(&dev).await
-                && (size as f64) < v.size_gb
+                && let Ok(Some(src_gb)) = d.volume_size(&dev).await
+                && (size as f64) < src_gb
             {
                 diags.error_at(
                     AttrPath::attr("size_gb"),
                     "Copy smaller than its source",
-                    format!("size_gb {size} is smaller than the source volume {dev} ({} GB); a copy must be at least as large as its source", v.size_gb),
+                    format!("size_gb {size} is smaller than the source volume {dev} ({src_gb} GB); a copy must be at least as large as its source"),
                 );
             }
         }
@@ -602,10 +602,7 @@ impl Resource for VolumeResource {
                 )
                 .await
             {
-                Ok(v) => {
-                    cur.size_gb = new.size_gb;
-                    latest = Some(v);
-                }
+                Ok(()) => cur.size_gb = new.size_gb,
                 Err(e) => {
                     report(diags, "Cannot extend volume", &e);
                     return self.value(&cur, diags);
@@ -632,8 +629,17 @@ impl Resource for VolumeResource {
                 }
             }
         }
+        // a retype says where the volume is now; a rename or an extend that
+        // the array confirmed changes only what `cur` already records
         let now = match latest {
             Some(v) => Ok(Some(v)),
+            None if cur.size_gb != old.size_gb
+                || cur.name != old.name
+                || cur.volume_identifier != old.volume_identifier =>
+            {
+                record_applied_size(ctx, cur.size_gb);
+                return self.value(&cur, diags);
+            }
             None => d.get_volume(&dev).await,
         };
         match now {
