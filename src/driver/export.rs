@@ -673,8 +673,8 @@ impl Driver {
     async fn move_home(&self, dev: &str, child: &str, p: &Policy) -> Result<()> {
         let default = p.default_storage_group();
         match self.move_volume(dev, child, &default).await {
-            Err(DriverError::Array(e)) if e.is_not_found() => {
-                self.ensure_group(&default, Some(p)).await?;
+            Err(DriverError::Array(e)) if naming::names_missing_group(&e, &default) => {
+                self.make_group(&default, Some(p)).await?;
                 self.move_volume(dev, child, &default).await
             }
             other => other,

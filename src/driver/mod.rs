@@ -830,7 +830,9 @@ impl Driver {
                                     .map_err(DriverError::from),
                             };
                             match r {
-                                Err(DriverError::Array(e)) if e.is_not_found() => {
+                                Err(DriverError::Array(e))
+                                    if naming::names_missing_group(&e, &target_default) =>
+                                {
                                     let m = self.make_group(&target_default, Some(to)).await?;
                                     match (what, from) {
                                         ("move", Some(src)) => {

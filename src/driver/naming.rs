@@ -6,6 +6,12 @@ use md5::{Digest, Md5};
 /// Prefix that marks a volume as managed.
 pub const MANAGED_PREFIX: &str = "OS-";
 
+/// Whether a refused move or addition says its target group `sg` is
+/// missing: a 404, or a 400 that names the group (arrays differ).
+pub fn names_missing_group(e: &crate::unisphere::Error, sg: &str) -> bool {
+    e.is_not_found() || (e.status() == Some(400) && e.message().contains(sg))
+}
+
 /// The default group of volumes without a service level.
 pub const NO_SLO_GROUP: &str = "OS-no_SLO-SG";
 
