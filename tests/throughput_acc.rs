@@ -233,3 +233,61 @@ fn a_new_command_sees_changes_made_outside_terraform() {
         after["requests"]
     );
 }
+
+#[test]
+fn exports_to_one_host_are_moved_together_and_each_gets_its_lun() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start_with(&["--error-rate", "0.03", "--seed", "41"]);
+    let tf = Tf::new();
+    let n = 12;
+    let mut hcl = format!("{}{}", sim.provider_block(), volumes("ex", n, |_| 1));
+    for i in 0..n {
+        hcl.push_str(&format!(
+            "resource \"vmax_iscsi_export\" \"e{i}\" {{\n  volume_id = vmax_volume.ex{i}.id\n  host = \"batch-host\"\n  initiator = \"iqn.1993-08.org.debian:01:batch-host\"\n}}\n"
+        ));
+    }
+    tf.write(&hcl);
+    let tries = tf.until_ok(
+        &[
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+            "-parallelism=12",
+        ],
+        4,
+    );
+    eprintln!("exports converged in {tries} applies");
+    sim.set_faults(json!({}));
+    tf.assert_empty_plan();
+    // every export visible at its own LUN, in one view
+    let a = sim.array();
+    let mut luns = std::collections::BTreeSet::new();
+    for i in 0..n {
+        let e = tf.resource(&format!("vmax_iscsi_export.e{i}"));
+        assert!(
+            luns.insert(e["host_lun_id"].as_u64().unwrap()),
+            "LUN reused: {e}"
+        );
+        assert_eq!(e["masking_view"], "OS-batch-host-I-OS-iscsi-PG-MV");
+    }
+    assert_eq!(a["masking_views"].as_object().unwrap().len(), 1);
+    // the moves into the host's child group went together
+    let log = sim.hook_get("/sim/requests");
+    let moves = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["method"] == "PUT"
+                && r["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("moveVolumeToStorageGroupParam"))
+        })
+        .count();
+    assert!(moves < n, "{moves} move requests for {n} exports");
+    tf.destroy();
+    sim.assert_clean();
+}

@@ -13,6 +13,12 @@
 //! A missing group is made by the create itself (a storage-group POST with
 //! the volumes in it), so a create never reads its group first.
 //!
+//! Exports to one host that only need their volume put into an existing
+//! child group of the host's view are coalesced the same way ([`Joins`]):
+//! one move (or addition) for all of them, under the lock of the group
+//! joined and of every volume in it; when the array refuses the batch, each
+//! volume is sent alone so that each export gets its own answer.
+//!
 //! A waiting create holds only its identifier's lock. Whoever obtains a
 //! group's sender slot sends everything queued at that moment, holding the
 //! group's lock while that one job runs (so an operation that deletes the
@@ -67,6 +73,40 @@ pub(crate) struct Batches {
     senders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+/// Volumes waiting to join a group, by (group they leave, group they join).
+type JoinKey = (Option<String>, String);
+
+struct Member {
+    dev: String,
+    result: Mutex<Option<Result<()>>>,
+    done: Notify,
+}
+
+impl Member {
+    fn set(&self, r: Result<()>) {
+        if let Ok(mut g) = self.result.lock() {
+            *g = Some(r);
+        }
+        self.done.notify_one();
+    }
+    fn take(&self) -> Option<Result<()>> {
+        self.result.lock().ok().and_then(|mut g| g.take())
+    }
+    fn has_result(&self) -> bool {
+        self.result.lock().map(|g| g.is_some()).unwrap_or(false)
+    }
+}
+
+/// The queues of volumes joining groups.
+#[derive(Default)]
+pub(crate) struct Joins {
+    queues: Mutex<HashMap<JoinKey, Vec<Arc<Member>>>>,
+    senders: Mutex<HashMap<JoinKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// How long a lone sender waits for company.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// How often a batch whose outcome was unknown and that the array shows as
 /// not made is sent again.
 const RESENDS: u32 = 2;
@@ -105,6 +145,7 @@ impl Driver {
                 _ = me.done.notified() => {}
                 guard = sender.lock() => {
                     if !me.has_result() {
+                        self.linger(|| self.batches.queues.lock().map(|q| q.get(sg).map_or(0, Vec::len)).unwrap_or(0)).await;
                         let batch = self.take_batch(sg);
                         if !batch.is_empty() {
                             self.run_batch(sg, p, &batch).await;
@@ -113,6 +154,94 @@ impl Driver {
                     drop(guard);
                 }
             }
+        }
+    }
+
+    /// Puts `dev` into `to` (moving it out of `from`, or adding it),
+    /// together with the other volumes waiting for the same move. The
+    /// caller holds no lock: the batch takes both groups' and every
+    /// volume's locks.
+    pub(crate) async fn join_group(&self, dev: &str, from: Option<&str>, to: &str) -> Result<()> {
+        let key: JoinKey = (from.map(String::from), to.to_string());
+        let me = Arc::new(Member {
+            dev: dev.to_string(),
+            result: Mutex::new(None),
+            done: Notify::new(),
+        });
+        let sender = {
+            if let Ok(mut q) = self.joins.queues.lock() {
+                q.entry(key.clone()).or_default().push(me.clone());
+            }
+            self.joins
+                .senders
+                .lock()
+                .map(|mut s| s.entry(key.clone()).or_default().clone())
+                .map_err(|_| DriverError::Inconsistent("export queue poisoned".into()))?
+        };
+        loop {
+            if let Some(r) = me.take() {
+                return r;
+            }
+            tokio::select! {
+                _ = me.done.notified() => {}
+                guard = sender.lock() => {
+                    if !me.has_result() {
+                        self.linger(|| self.joins.queues.lock().map(|q| q.get(&key).map_or(0, Vec::len)).unwrap_or(0)).await;
+                        let batch = self
+                            .joins
+                            .queues
+                            .lock()
+                            .ok()
+                            .and_then(|mut q| q.get_mut(&key).map(std::mem::take))
+                            .unwrap_or_default();
+                        if !batch.is_empty() {
+                            self.run_join(from, to, &batch).await;
+                        }
+                    }
+                    drop(guard);
+                }
+            }
+        }
+    }
+
+    async fn run_join(&self, from: Option<&str>, to: &str, batch: &[Arc<Member>]) {
+        // the group joined (an export's cleanup deletes it only while
+        // empty, under this lock) and the volumes; not the group left:
+        // taking these volumes out of it cannot make it wrongly deleted
+        let mut names = vec![Self::sg_lock(to)];
+        names.extend(batch.iter().map(|m| Self::vol_lock(&m.dev)));
+        let _g = self.locks.lock_many(&names).await;
+        let send = |devs: Vec<String>| async move {
+            let devs: Vec<&str> = devs.iter().map(String::as_str).collect();
+            match from {
+                Some(f) => self.move_volumes(&devs, f, to).await,
+                None => Ok(self.api.add_volumes(to, &devs).await?),
+            }
+        };
+        let all: Vec<String> = batch.iter().map(|m| m.dev.clone()).collect();
+        match send(all).await {
+            Ok(()) => {
+                for m in batch {
+                    m.set(Ok(()));
+                }
+            }
+            Err(e) if batch.len() == 1 => batch[0].set(Err(e)),
+            // refused as a whole (one volume moved meanwhile?): each alone
+            Err(e) => {
+                tracing::debug!(error = %e, volumes = batch.len(), "batched move refused; sending each volume alone");
+                for m in batch {
+                    m.set(send(vec![m.dev.clone()]).await);
+                }
+            }
+        }
+    }
+
+    /// A sender alone in its queue waits a moment for the rest of its wave:
+    /// Terraform starts the next operations together when a batch ends,
+    /// and the first of them would otherwise go alone.
+    async fn linger(&self, queued: impl Fn() -> usize) {
+        if queued() <= 1 {
+            tokio::time::sleep(LINGER).await;
         }
     }
 

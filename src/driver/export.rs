@@ -161,6 +161,23 @@ pub fn check_host(h: &str) -> std::result::Result<(), String> {
     naming::check_object_name("initiator group", &names.initiator_group)
 }
 
+/// The export found more to do than its locks allow (it took only the
+/// volume's, expecting to need only the membership): it starts over.
+const NEEDS_ALL_LOCKS: &str = "export needs all its locks";
+
+/// What the locked part of an export leaves to do.
+enum Planned {
+    /// The export is complete.
+    Done(Export),
+    /// Only the volume's membership is left: into `to` (out of `from`).
+    Join {
+        from: Option<String>,
+        to: String,
+        policy: Policy,
+        export: Export,
+    },
+}
+
 /// What the array says about one export.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportStatus {
@@ -237,7 +254,41 @@ impl Driver {
         // the port group is never created: check it first
         let targets = self.targets(port_group).await?;
         let names = ExportNames::new(&c.host, port_group);
-        let (guards, (v, init_host)) = self
+        let mut attempt = 0;
+        let mut full = false;
+        loop {
+            attempt += 1;
+            match self
+                .export_once(op, dev, c, port_group, &names, targets.clone(), full)
+                .await
+            {
+                // the objects changed meanwhile (the host's last other export
+                // was removed, or more than the volume's membership is to
+                // do): start over under every lock, making what is missing
+                Err(DriverError::Array(e)) if attempt < 3 && e.is_not_found() => {
+                    tracing::debug!(error = %e, "export objects changed meanwhile; starting over");
+                    full = true;
+                }
+                Err(DriverError::Inconsistent(m)) if attempt < 3 && m == NEEDS_ALL_LOCKS => {
+                    full = true;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// One attempt of [`Driver::initialize_connection`].
+    async fn export_once(
+        &self,
+        op: &Op,
+        dev: &str,
+        c: &Connector,
+        port_group: &str,
+        names: &ExportNames,
+        targets: Vec<Target>,
+        full: bool,
+    ) -> Result<Export> {
+        let (guards, (v, init_host, all_locks)) = self
             .lock_for(|| async {
                 let v = self.get_volume(dev).await?.ok_or_else(|| {
                     DriverError::NotFound(format!(
@@ -246,18 +297,36 @@ impl Driver {
                     ))
                 })?;
                 let policy = self.policy_of(&v);
-                let mut n = names.lock_names();
-                n.extend([
-                    Self::vol_lock(dev),
-                    Self::sg_lock(&ExportNames::child(&c.host, port_group, &policy)),
-                    Self::sg_lock(&names.no_slo_child),
-                    Self::sg_lock(&policy.default_storage_group()),
-                ]);
+                let policy_child = ExportNames::child(&c.host, port_group, &policy);
                 let init_host = self.api.initiator(&c.initiator).await?.and_then(|i| i.host);
-                if let Some(h) = &init_host {
-                    n.push(Self::host_lock(h));
+                // a host whose view, parent and child are in place (as this
+                // process last read them) needs only the volume's membership:
+                // the export checks them without the host's locks and the
+                // membership is batched (`join_group`) under the child's lock
+                let in_place = !full
+                    && init_host.is_some()
+                    && self
+                        .api
+                        .storage_group_cached(&names.parent)
+                        .await?
+                        .is_some_and(|p| {
+                            p.maskingview.contains(&names.masking_view)
+                                && (p.child_storage_group.contains(&policy_child)
+                                    || p.child_storage_group.contains(&names.no_slo_child))
+                        });
+                let mut n = vec![Self::vol_lock(dev)];
+                if !in_place {
+                    n.extend(names.lock_names());
+                    n.extend([
+                        Self::sg_lock(&policy_child),
+                        Self::sg_lock(&names.no_slo_child),
+                        Self::sg_lock(&policy.default_storage_group()),
+                    ]);
+                    if let Some(h) = &init_host {
+                        n.push(Self::host_lock(h));
+                    }
                 }
-                Ok((n, (v, init_host)))
+                Ok((n, (v, init_host, !in_place)))
             })
             .await?;
         let mut saga = Saga::new();
@@ -268,11 +337,54 @@ impl Driver {
                 (&v, init_host),
                 c,
                 port_group,
-                &names,
+                names,
                 targets,
+                all_locks,
             )
             .await;
         drop(guards);
+        let r = match r {
+            Ok(Planned::Done(e)) => Ok(e),
+            // only the volume's membership is left to do: sent together
+            // with the other exports waiting for the same move, the
+            // host's locks released
+            Ok(Planned::Join {
+                from,
+                to,
+                policy,
+                mut export,
+            }) => {
+                async {
+                    op.check()?;
+                    self.join_group(dev, from.as_deref(), &to).await?;
+                    saga.did(match &from {
+                        Some(f) => Undo::MoveBack {
+                            dev: dev.into(),
+                            from: to.clone(),
+                            to: f.clone(),
+                            policy: Some(policy),
+                        },
+                        None => Undo::RemoveFromGroup {
+                            dev: dev.into(),
+                            sg: to.clone(),
+                        },
+                    });
+                    export.host_lun_id = self
+                        .api
+                        .lun(&export.masking_view, dev)
+                        .await?
+                        .ok_or_else(|| {
+                            DriverError::Inconsistent(format!(
+                                "volume {dev} is not visible in {} after export",
+                                export.masking_view
+                            ))
+                        })?;
+                    Ok(export)
+                }
+                .await
+            }
+            Err(e) => Err(e),
+        };
         saga.finish(self, r).await
     }
 
@@ -335,7 +447,8 @@ impl Driver {
         port_group: &str,
         names: &ExportNames,
         targets: Vec<Target>,
-    ) -> Result<Export> {
+        all_locks: bool,
+    ) -> Result<Planned> {
         let dev = v.device_id.as_str();
         let policy = self.policy_of(v);
         let policy_child = ExportNames::child(&c.host, port_group, &policy);
@@ -391,7 +504,7 @@ impl Driver {
                 .find(|g| **g == policy_child || **g == names.no_slo_child)
                 .cloned()
                 .unwrap_or(policy_child);
-            return Ok(Export {
+            return Ok(Planned::Done(Export {
                 masking_view: names.masking_view.clone(),
                 storage_group: child,
                 parent_storage_group: names.parent.clone(),
@@ -399,7 +512,7 @@ impl Driver {
                 port_group: port_group.to_string(),
                 host_lun_id: lun,
                 targets,
-            });
+            }));
         }
         // where the volume goes: the policy child if it still has its
         // service level from its default group, else the no-SLO child
@@ -433,7 +546,37 @@ impl Driver {
         } else {
             Policy::new(&policy.srp, None, None)
         };
+        // everything is in place but the volume's membership: that part
+        // is left to the caller, which batches it (Joins)
+        if view.is_some()
+            && existing_host.is_some()
+            && child_group.is_some()
+            && already.is_none()
+            && parent
+                .as_ref()
+                .is_some_and(|p| p.child_storage_group.contains(&child))
+        {
+            let from = (child == policy_child && in_default).then(|| default_group.clone());
+            return Ok(Planned::Join {
+                from,
+                to: child.clone(),
+                policy: policy.clone(),
+                export: Export {
+                    masking_view: names.masking_view.clone(),
+                    storage_group: child,
+                    parent_storage_group: names.parent.clone(),
+                    initiator_group: ig,
+                    port_group: port_group.to_string(),
+                    host_lun_id: 0,
+                    targets,
+                },
+            });
+        }
 
+        // more than the membership to do: that needs every lock
+        if !all_locks {
+            return Err(DriverError::Inconsistent(NEEDS_ALL_LOCKS.into()));
+        }
         op.check()?;
         if existing_host.is_none() {
             match self.api.create_host(&ig, &[&c.initiator]).await {
@@ -531,7 +674,7 @@ impl Driver {
                     names.masking_view
                 ))
             })?;
-        Ok(Export {
+        Ok(Planned::Done(Export {
             masking_view: names.masking_view.clone(),
             storage_group: child,
             parent_storage_group: names.parent.clone(),
@@ -539,7 +682,7 @@ impl Driver {
             port_group: port_group.to_string(),
             host_lun_id: lun,
             targets,
-        })
+        }))
     }
 
     /// Removes a child when it is empty; says whether it did (the caller

@@ -99,6 +99,7 @@ pub struct Driver {
     pub settings: Settings,
     locks: locks::Locks,
     batches: batch::Batches,
+    joins: batch::Joins,
     slos: OnceCell<Vec<String>>,
     workloads: OnceCell<Vec<String>>,
     srps: OnceCell<Vec<String>>,
@@ -145,6 +146,7 @@ impl Driver {
             settings,
             locks: locks::Locks::default(),
             batches: batch::Batches::default(),
+            joins: batch::Joins::default(),
             slos: OnceCell::new(),
             workloads: OnceCell::new(),
             srps: OnceCell::new(),
@@ -218,6 +220,17 @@ impl Driver {
             let guards = self.locks.lock_many(&names).await;
             let (need, t) = plan().await?;
             if need.iter().all(|n| names.contains(n)) {
+                // the set may have shrunk (what it had to change is in
+                // place now): what it no longer needs is released at once
+                let mut held = names.clone();
+                held.sort();
+                held.dedup();
+                let guards: locks::Guards = held
+                    .into_iter()
+                    .zip(guards)
+                    .filter(|(n, _)| need.contains(n))
+                    .map(|(_, g)| g)
+                    .collect();
                 return Ok((guards, t));
             }
             drop(guards);
@@ -376,12 +389,17 @@ impl Driver {
     /// Moves a volume between groups: the array's move on 9.0 and later,
     /// add-then-remove before. Caller holds both groups' locks.
     pub(crate) async fn move_volume(&self, dev: &str, from: &str, to: &str) -> Result<()> {
+        self.move_volumes(&[dev], from, to).await
+    }
+
+    /// [`Driver::move_volume`] for several volumes in one request.
+    pub(crate) async fn move_volumes(&self, devs: &[&str], from: &str, to: &str) -> Result<()> {
         if self.api.has_move() {
-            self.api.move_volumes(from, to, &[dev]).await?;
+            self.api.move_volumes(from, to, devs).await?;
         } else {
-            self.api.add_volumes(to, &[dev]).await?;
-            if let Err(e) = self.api.remove_volumes(from, &[dev]).await {
-                let _ = self.api.remove_volumes(to, &[dev]).await;
+            self.api.add_volumes(to, devs).await?;
+            if let Err(e) = self.api.remove_volumes(from, devs).await {
+                let _ = self.api.remove_volumes(to, devs).await;
                 return Err(e.into());
             }
         }
