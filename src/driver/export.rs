@@ -278,6 +278,7 @@ impl Driver {
     }
 
     /// One attempt of [`Driver::initialize_connection`].
+    #[allow(clippy::too_many_arguments)]
     async fn export_once(
         &self,
         op: &Op,
