@@ -208,12 +208,20 @@ impl Driver {
         // the group joined (an export's cleanup deletes it only while
         // empty, under this lock) and the volumes; not the group left:
         // taking these volumes out of it cannot make it wrongly deleted
-        let mut names = vec![Self::sg_lock(to)];
+        // (leaving, `to` empty: the group left, which is deleted once empty
+        // when it is a default group)
+        let leave = to.is_empty();
+        let mut names = vec![Self::sg_lock(if leave {
+            from.unwrap_or_default()
+        } else {
+            to
+        })];
         names.extend(batch.iter().map(|m| Self::vol_lock(&m.dev)));
         let _g = self.locks.lock_many(&names).await;
         let send = |devs: Vec<String>| async move {
             let devs: Vec<&str> = devs.iter().map(String::as_str).collect();
             match from {
+                Some(f) if leave => Ok(self.api.remove_volumes(f, &devs).await?),
                 Some(f) => self.move_volumes(&devs, f, to).await,
                 None => Ok(self.api.add_volumes(to, &devs).await?),
             }
@@ -234,6 +242,20 @@ impl Driver {
                 }
             }
         }
+        if leave
+            && let Some(f) = from
+            && naming::is_default_group(f)
+            && let Err(e) = self.delete_group_if_unused(f).await
+        {
+            tracing::warn!(storage_group = f, error = %e, "could not delete the emptied group; the next delete in it will");
+        }
+    }
+
+    /// Takes `dev` out of `sg`, together with the other volumes leaving it
+    /// (deletes in one pool); a default group left empty is deleted. The
+    /// caller holds no lock.
+    pub(crate) async fn leave_group(&self, dev: &str, sg: &str) -> Result<()> {
+        self.join_group(dev, Some(sg), "").await
     }
 
     /// A sender alone in its queue waits a moment for the rest of its wave:

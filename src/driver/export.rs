@@ -426,6 +426,11 @@ impl Driver {
             return Ok(Some(h));
         }
         if let Some(h) = self.api.host(&names.initiator_group).await? {
+            // made meanwhile by a parallel export (another workspace) for
+            // this very initiator: usable, and not ours to undo
+            if h.holds_exactly(&[&c.initiator]) {
+                return Ok(Some(names.initiator_group.clone()));
+            }
             return Err(DriverError::Conflict(format!(
                 "initiator group {} already exists for other initiators ({}), so host {:?} cannot use it. Host names are shortened to their first label ({:?}), and another host with the same first label is exported already. Set `host` to a name whose first label is unique (for example {:?}); nothing was changed",
                 names.initiator_group,

@@ -974,8 +974,7 @@ impl Driver {
             return Ok(());
         };
         self.check_deletable(&v)?;
-        let had_links = v.snapvx_source || v.snapvx_target;
-        if had_links {
+        if v.snapvx_source || v.snapvx_target {
             self.break_links(op, dev, true).await?;
         }
         op.check()?;
@@ -1003,12 +1002,35 @@ impl Driver {
             let (names, children) = lock_set(&v);
             Ok((names, (Some(v), children)))
         };
-        // the read above gives the lock set (again after breaking links)
-        let (guards, (v, children)) = if had_links {
-            self.lock_for(plan).await?
-        } else {
-            self.lock_for_from(lock_set(&v).0, plan).await?
-        };
+        // a volume only in its default group (no export) leaves it with
+        // the other volumes being deleted from that group, in one request
+        if let Some(p) = &v.policy
+            && v.storage_groups == [p.default_storage_group()]
+            && v.masking_views.is_empty()
+            && !v.in_export_group
+        {
+            let sg = p.default_storage_group();
+            op.check()?;
+            self.leave_group(dev, &sg).await?;
+            let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
+            let r = async {
+                op.check()?;
+                self.api.free_volume(dev).await?;
+                match self.api.delete_volume(dev).await {
+                    Err(e) if !e.is_not_found() => Err(DriverError::from(e)),
+                    _ => Ok(()),
+                }
+            }
+            .await;
+            drop(_g);
+            if r.is_err() {
+                self.put_back(dev, p).await;
+            }
+            return r;
+        }
+        // the read above gives the lock set (breaking links changes no
+        // group); it is checked again under the locks
+        let (guards, (v, children)) = self.lock_for_from(lock_set(&v).0, plan).await?;
         let Some(v) = v else { return Ok(()) };
         self.check_deletable(&v)?;
         // where the volume goes back if it cannot be deleted
@@ -1053,20 +1075,25 @@ impl Driver {
         if r.is_err()
             && let Some(p) = put_back
         {
-            // not left ungrouped: back into its default group
-            let sg = p.default_storage_group();
-            let _g = self
-                .locks
-                .lock_many(&[Self::vol_lock(dev), Self::sg_lock(&sg)])
-                .await;
-            if let Ok(Some(now)) = self.api.volume(dev).await
-                && now.storage_groups.is_empty()
-                && self.ensure_group(&sg, Some(&p)).await.is_ok()
-            {
-                let _ = self.api.add_volumes(&sg, &[dev]).await;
-            }
+            self.put_back(dev, &p).await;
         }
         r
+    }
+
+    /// A volume whose delete failed after it left its groups goes back
+    /// into its default group (never left ungrouped).
+    async fn put_back(&self, dev: &str, p: &Policy) {
+        let sg = p.default_storage_group();
+        let _g = self
+            .locks
+            .lock_many(&[Self::vol_lock(dev), Self::sg_lock(&sg)])
+            .await;
+        if let Ok(Some(now)) = self.api.volume(dev).await
+            && now.storage_groups.is_empty()
+            && self.ensure_group(&sg, Some(p)).await.is_ok()
+        {
+            let _ = self.api.add_volumes(&sg, &[dev]).await;
+        }
     }
 
     /// Refuses deleting a volume that a view of someone else's shows.

@@ -245,6 +245,19 @@ impl Driver {
 
     /// Waits until a link's copy is defined, within the operation's bounds.
     pub async fn wait_for_copy(&self, op: &Op, src: &str, name: &str, target: &str) -> Result<()> {
+        self.wait_for_copy_read(op, src, name, target)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Driver::wait_for_copy`], returning the source's snapshots as last read.
+    async fn wait_for_copy_read(
+        &self,
+        op: &Op,
+        src: &str,
+        name: &str,
+        target: &str,
+    ) -> Result<VolumeSnapshots> {
         let pace = Pace::new(Duration::from_millis(50), Duration::from_secs(3));
         let done = poll(pace, op.deadline(), || async {
             if op.is_cancelled() {
@@ -257,10 +270,11 @@ impl Driver {
                 .filter(|s| s.name == name)
                 .flat_map(|s| s.linked.iter())
                 .find(|l| l.target == target);
-            Ok::<_, DriverError>(match link {
-                None => Step::Done(()),
-                Some(l) if l.defined => Step::Done(()),
-                Some(_) => Step::Wait(None),
+            let defined = link.is_none_or(|l| l.defined);
+            Ok::<_, DriverError>(if defined {
+                Step::Done(v)
+            } else {
+                Step::Wait(None)
             })
         })
         .await?;
@@ -406,12 +420,46 @@ impl Driver {
             }
         }
         for l in &v.links {
-            self.wait_for_copy(op, &l.source, &l.name, dev).await?;
+            let seen = self.wait_for_copy_read(op, &l.source, &l.name, dev).await?;
             op.check()?;
             let _g = self.locks.lock_many(&[Self::snap_lock(&l.source)]).await;
-            self.unlink_if_linked(&l.source, &l.name, dev).await?;
-            if l.name.starts_with("temp-") {
-                self.terminate_unlinked(&l.source, &l.name).await?;
+            // the generation linked to this volume, as the wait last saw it
+            // (a link changes only under the source's lock, held now)
+            let linked_gen = seen
+                .sources
+                .iter()
+                .filter(|s| s.name == l.name)
+                .find(|s| s.linked.iter().any(|x| x.target == dev));
+            match linked_gen {
+                Some(g) => {
+                    self.api
+                        .unlink(&l.source, &l.name, g.generation, dev)
+                        .await?;
+                    // a clone's temporary snapshot: its generation had only this link
+                    if l.name.starts_with("temp-") {
+                        if g.linked.len() == 1 {
+                            match self
+                                .api
+                                .terminate_snapshot(&l.source, &l.name, g.generation)
+                                .await
+                            {
+                                Err(e) if e.is_ambiguous() => {
+                                    self.terminate_unlinked(&l.source, &l.name).await?
+                                }
+                                Err(e) if !e.is_not_found() => return Err(e.into()),
+                                _ => {}
+                            }
+                        } else {
+                            self.terminate_unlinked(&l.source, &l.name).await?;
+                        }
+                    }
+                }
+                None => {
+                    self.unlink_if_linked(&l.source, &l.name, dev).await?;
+                    if l.name.starts_with("temp-") {
+                        self.terminate_unlinked(&l.source, &l.name).await?;
+                    }
+                }
             }
         }
         let temps: Vec<String> = v
