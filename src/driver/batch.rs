@@ -147,9 +147,12 @@ impl Driver {
                     if !me.has_result() {
                         self.linger(|| self.batches.queues.lock().map(|q| q.get(sg).map_or(0, Vec::len)).unwrap_or(0)).await;
                         let batch = self.take_batch(sg);
-                        if !batch.is_empty() {
-                            self.run_batch(sg, p, &batch).await;
+                        if !batch.iter().any(|e| Arc::ptr_eq(e, &me)) && !me.has_result() {
+                            // taken by a batch whose sender went away
+                            // (its request was cancelled): never wait forever
+                            return Err(abandoned());
                         }
+                        self.run_batch(sg, p, &batch).await;
                     }
                     drop(guard);
                 }
@@ -194,9 +197,10 @@ impl Driver {
                             .ok()
                             .and_then(|mut q| q.get_mut(&key).map(std::mem::take))
                             .unwrap_or_default();
-                        if !batch.is_empty() {
-                            self.run_join(from, to, &batch).await;
+                        if !batch.iter().any(|m| Arc::ptr_eq(m, &me)) && !me.has_result() {
+                            return Err(abandoned());
                         }
+                        self.run_join(from, to, &batch).await;
                     }
                     drop(guard);
                 }
@@ -289,12 +293,23 @@ impl Driver {
     /// Unisphere 10.x, one list query per identifier before.
     async fn identifiers_in_use(&self, idents: &[&str]) -> Result<HashMap<String, Vec<String>>> {
         let mut out: HashMap<String, Vec<String>> = HashMap::new();
-        if self.api.has_enhanced() {
+        let enhanced = if self.api.has_enhanced() {
             let prefix = common_prefix(idents);
-            let found = self
+            match self
                 .api
                 .volume_details(Some(&format!("identifier like {prefix}")))
-                .await?;
+                .await
+            {
+                Ok(found) => Some(found),
+                Err(e) => {
+                    tracing::debug!(error = %e, "enhanced API unavailable; looking up each identifier");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(found) = enhanced {
             for v in found {
                 if let Some(i) = v.identifier
                     && idents.contains(&i.as_str())
@@ -530,6 +545,13 @@ impl Driver {
         );
         e.clone().for_op(op)
     }
+}
+
+/// A waiter whose entry a vanished sender took.
+fn abandoned() -> DriverError {
+    DriverError::Inconsistent(
+        "the batch this change was sent with was abandoned (its request was cancelled); run the apply again".into(),
+    )
 }
 
 /// The same failure for another member of the batch.
