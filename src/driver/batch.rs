@@ -104,8 +104,10 @@ pub(crate) struct Joins {
     senders: Mutex<HashMap<JoinKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-/// How long a lone sender waits for company.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long a lone sender waits for company at most, and how often it
+/// looks whether more arrived (it stops once a look finds no newcomer).
+const LINGER: std::time::Duration = std::time::Duration::from_millis(60);
+const LINGER_STEP: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// How often a batch whose outcome was unknown and that the array shows as
 /// not made is sent again.
@@ -266,8 +268,19 @@ impl Driver {
     /// Terraform starts the next operations together when a batch ends,
     /// and the first of them would otherwise go alone.
     async fn linger(&self, queued: impl Fn() -> usize) {
-        if queued() <= 1 {
-            tokio::time::sleep(LINGER).await;
+        if queued() > 1 {
+            return;
+        }
+        // wait while the wave is still arriving, at most LINGER in all
+        let start = tokio::time::Instant::now();
+        let mut seen = queued();
+        while start.elapsed() < LINGER {
+            tokio::time::sleep(LINGER_STEP).await;
+            let now = queued();
+            if now == seen && now > 1 {
+                break;
+            }
+            seen = now;
         }
     }
 
@@ -436,10 +449,29 @@ impl Driver {
                     continue;
                 }
             };
-            // 3. read the new volumes back, and match them by identifier
+            // 3. read the new volumes back (one enhanced-API read on 10.x,
+            // else one read each), and match them by identifier
             let devs = done.new_device_ids();
-            let read = join_all(devs.iter().map(|d| self.api.volume(d))).await;
             let mut by_ident: HashMap<String, Volume> = HashMap::new();
+            if self.api.has_enhanced() && !devs.is_empty() {
+                let idents: Vec<&str> = make.iter().map(|e| e.vol.identifier.as_str()).collect();
+                let filter = format!("identifier like {}", common_prefix(&idents));
+                if let Ok(found) = self.api.volume_details(Some(&filter)).await {
+                    for d in found {
+                        if devs.contains(&d.id) {
+                            let v: Volume = d.into();
+                            if let Some(i) = v.volume_identifier.clone() {
+                                by_ident.insert(i, v);
+                            }
+                        }
+                    }
+                }
+            }
+            let missing: Vec<&String> = devs
+                .iter()
+                .filter(|d| !by_ident.values().any(|v| &v.volume_id == *d))
+                .collect();
+            let read = join_all(missing.iter().map(|d| self.api.volume(d))).await;
             for v in read.into_iter().flatten().flatten() {
                 if let Some(i) = v.volume_identifier.clone() {
                     by_ident.insert(i, v);

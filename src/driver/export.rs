@@ -23,6 +23,7 @@ use super::naming::{self, Policy, short_host_name, short_port_group_name, trunca
 use super::saga::{Saga, Undo, not_found_ok};
 use super::{Driver, DriverError, Op, Result};
 use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
 
 /// Who connects: the seed's connector.
 #[derive(Debug, Clone)]
@@ -161,6 +162,40 @@ pub fn check_host(h: &str) -> std::result::Result<(), String> {
     naming::check_object_name("initiator group", &names.initiator_group)
 }
 
+/// Export objects this process found in place and wired as its own, per
+/// (masking view, initiator): the initiator group, the children checked,
+/// and the structure epoch of the check ([`crate::unisphere::Array::structure_epoch`]).
+/// A hit spares an export in place its ownership reads; any removal of a
+/// view, host, group or nesting by this process invalidates every entry.
+/// When it was checked, the initiator group, the children checked.
+type Checked = (u64, String, HashSet<String>);
+
+#[derive(Default)]
+pub struct InPlace {
+    seen: std::sync::Mutex<HashMap<(String, String), Checked>>,
+}
+
+impl InPlace {
+    fn get(&self, key: &(String, String), epoch: u64) -> Option<(String, HashSet<String>)> {
+        let m = self.seen.lock().ok()?;
+        m.get(key)
+            .filter(|(e, ..)| *e == epoch)
+            .map(|(_, ig, ch)| (ig.clone(), ch.clone()))
+    }
+
+    fn record(&self, key: (String, String), epoch: u64, ig: &str, child: &str) {
+        if let Ok(mut m) = self.seen.lock() {
+            let e = m
+                .entry(key)
+                .or_insert_with(|| (epoch, ig.to_string(), HashSet::new()));
+            if e.0 != epoch || e.1 != ig {
+                *e = (epoch, ig.to_string(), HashSet::new());
+            }
+            e.2.insert(child.to_string());
+        }
+    }
+}
+
 /// The export found more to do than its locks allow (it took only the
 /// volume's, expecting to need only the membership): it starts over.
 const NEEDS_ALL_LOCKS: &str = "export needs all its locks";
@@ -289,8 +324,10 @@ impl Driver {
         targets: Vec<Target>,
         full: bool,
     ) -> Result<Export> {
+        // the volume's lock first: an export whose objects are in place
+        // needs no other, and reads the volume once
         let (guards, (v, init_host, all_locks)) = self
-            .lock_for(|| async {
+            .lock_for_from(vec![Self::vol_lock(dev)], || async {
                 let v = self.get_volume(dev).await?.ok_or_else(|| {
                     DriverError::NotFound(format!(
                         "volume {dev} does not exist on array {}",
@@ -458,6 +495,42 @@ impl Driver {
         let dev = v.device_id.as_str();
         let policy = self.policy_of(v);
         let policy_child = ExportNames::child(&c.host, port_group, &policy);
+        let default_group = policy.default_storage_group();
+        let in_default = v.policy_group.as_deref() == Some(default_group.as_str())
+            || (policy.slo.is_none() && v.storage_groups.contains(&default_group));
+        // checked in place by this process, with no removal since: only
+        // the membership is left (a volume in one of the children already
+        // goes the long way, which finds its LUN)
+        let epoch = self.api.structure_epoch();
+        let memo_key = (names.masking_view.clone(), c.initiator.to_ascii_lowercase());
+        if !all_locks && let Some((ig, children)) = self.in_place.get(&memo_key, epoch) {
+            let child = if in_default || v.policy_group.is_none() {
+                policy_child.clone()
+            } else {
+                names.no_slo_child.clone()
+            };
+            let already = v
+                .storage_groups
+                .iter()
+                .any(|g| *g == policy_child || *g == names.no_slo_child);
+            if !already && children.contains(&child) && init_host.as_deref() == Some(ig.as_str()) {
+                let from = (child == policy_child && in_default).then(|| default_group.clone());
+                return Ok(Planned::Join {
+                    from,
+                    to: child.clone(),
+                    policy: policy.clone(),
+                    export: Export {
+                        masking_view: names.masking_view.clone(),
+                        storage_group: child,
+                        parent_storage_group: names.parent.clone(),
+                        initiator_group: ig,
+                        port_group: port_group.to_string(),
+                        host_lun_id: 0,
+                        targets,
+                    },
+                });
+            }
+        }
         let existing_host = self.host_for(c, names, init_host).await?;
         let ig = existing_host
             .clone()
@@ -522,9 +595,6 @@ impl Driver {
         }
         // where the volume goes: the policy child if it still has its
         // service level from its default group, else the no-SLO child
-        let default_group = policy.default_storage_group();
-        let in_default = v.policy_group.as_deref() == Some(default_group.as_str())
-            || (policy.slo.is_none() && v.storage_groups.contains(&default_group));
         // a volume still in one of this host's child groups (its view was
         // deleted on the array) goes back through that group
         let already = v
@@ -563,6 +633,7 @@ impl Driver {
                 .is_some_and(|p| p.child_storage_group.contains(&child))
         {
             let from = (child == policy_child && in_default).then(|| default_group.clone());
+            self.in_place.record(memo_key, epoch, &ig, &child);
             return Ok(Planned::Join {
                 from,
                 to: child.clone(),
@@ -680,6 +751,7 @@ impl Driver {
                     names.masking_view
                 ))
             })?;
+        self.in_place.record(memo_key, epoch, &ig, &child);
         Ok(Planned::Done(Export {
             masking_view: names.masking_view.clone(),
             storage_group: child,

@@ -100,6 +100,8 @@ pub struct Driver {
     locks: locks::Locks,
     batches: batch::Batches,
     joins: batch::Joins,
+    /// Exports found in place by this process (`export.rs`).
+    in_place: export::InPlace,
     slos: OnceCell<Vec<String>>,
     workloads: OnceCell<Vec<String>>,
     srps: OnceCell<Vec<String>>,
@@ -147,6 +149,7 @@ impl Driver {
             locks: locks::Locks::default(),
             batches: batch::Batches::default(),
             joins: batch::Joins::default(),
+            in_place: export::InPlace::default(),
             slos: OnceCell::new(),
             workloads: OnceCell::new(),
             srps: OnceCell::new(),

@@ -82,6 +82,10 @@ pub struct Array {
     pub client: Client,
     pub id: String,
     cache: Arc<Mutex<Cache>>,
+    /// Bumped by every removal of export structure (a view, an initiator
+    /// group, a storage group, a nesting): what was checked in place
+    /// before a bump is checked again.
+    structure: Arc<std::sync::atomic::AtomicU64>,
     /// Cache misses are read one at a time, so that concurrent readers of
     /// one group or port read it once (single flight).
     miss: Arc<tokio::sync::Mutex<()>>,
@@ -187,9 +191,20 @@ impl Array {
             client,
             id: id.to_string(),
             cache: Arc::default(),
+            structure: Arc::default(),
             miss: Arc::default(),
             bulk: Arc::default(),
         }
+    }
+
+    /// The count of export structure removals by this process so far.
+    pub fn structure_epoch(&self) -> u64 {
+        self.structure.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn structure_changed(&self) {
+        self.structure
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Marks that this process changed something on the array: a bulk
@@ -665,7 +680,9 @@ impl Array {
     }
 
     pub async fn remove_child(&self, parent: &str, child: &str) -> Result<()> {
-        self.touching(
+        self.structure_changed();
+        let r = {
+            self.touching(
             Some(&[parent, child]),
             self.edit_sg_checked(
                 &format!("unnest {child} from {parent}"),
@@ -679,17 +696,25 @@ impl Array {
             ),
         )
         .await
+        };
+        self.structure_changed();
+        r
     }
 
     /// Deletes a group (its parents and children learn of it: every
     /// group is forgotten).
     pub async fn delete_storage_group(&self, sg: &str) -> Result<()> {
-        let op = format!("delete storage group {sg}");
-        self.touching(
-            None,
-            self.delete_checked(&op, &["storagegroup", sg], || self.storage_group(sg)),
-        )
-        .await
+        self.structure_changed();
+        let r = {
+            let op = format!("delete storage group {sg}");
+            self.touching(
+                None,
+                self.delete_checked(&op, &["storagegroup", sg], || self.storage_group(sg)),
+            )
+            .await
+        };
+        self.structure_changed();
+        r
     }
 
     // ---- volumes ------------------------------------------------------------
@@ -841,12 +866,17 @@ impl Array {
     }
 
     pub async fn delete_host(&self, host: &str) -> Result<()> {
-        self.delete_checked(
-            &format!("delete initiator group {host}"),
-            &["host", host],
-            || self.host(host),
-        )
-        .await
+        self.structure_changed();
+        let r = {
+            self.delete_checked(
+                &format!("delete initiator group {host}"),
+                &["host", host],
+                || self.host(host),
+            )
+            .await
+        };
+        self.structure_changed();
+        r
     }
 
     // ---- masking views ------------------------------------------------------
@@ -928,12 +958,17 @@ impl Array {
     }
 
     pub async fn delete_masking_view(&self, mv: &str) -> Result<()> {
-        let op = format!("delete masking view {mv}");
-        self.touching(
-            None,
-            self.delete_checked(&op, &["maskingview", mv], || self.masking_view(mv)),
-        )
-        .await
+        self.structure_changed();
+        let r = {
+            let op = format!("delete masking view {mv}");
+            self.touching(
+                None,
+                self.delete_checked(&op, &["maskingview", mv], || self.masking_view(mv)),
+            )
+            .await
+        };
+        self.structure_changed();
+        r
     }
 
     // ---- ports --------------------------------------------------------------
