@@ -17,7 +17,7 @@ fn device_lock_contention_and_503s_are_retried() {
         "rules": [
             {"method": "PUT", "path_contains": "/storagegroup/", "status": 500, "times": 3,
              "message": "A problem occurred modifying the storage group resource: Unable to acquire the Symmetrix device lock"},
-            {"method": "GET", "path_contains": "/volume/", "status": 503, "times": 4, "message": "Service Unavailable"}
+            {"method": "GET", "path_contains": "/volume", "status": 503, "times": 4, "message": "Service Unavailable"}
         ]
     }));
     let tf = Tf::new();
