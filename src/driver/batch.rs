@@ -44,21 +44,21 @@ pub(crate) struct Made {
     pub recovered: bool,
 }
 
-struct Entry {
-    vol: NewVolume,
-    key: String,
-    result: Mutex<Option<Result<Made>>>,
+/// One waiting change and, once its batch ran, its result.
+pub(crate) struct Slot<I, T> {
+    item: I,
+    result: Mutex<Option<Result<T>>>,
     done: Notify,
 }
 
-impl Entry {
-    fn set(&self, r: Result<Made>) {
+impl<I, T> Slot<I, T> {
+    fn set(&self, r: Result<T>) {
         if let Ok(mut g) = self.result.lock() {
             *g = Some(r);
         }
         self.done.notify_one();
     }
-    fn take(&self) -> Option<Result<Made>> {
+    fn take(&self) -> Option<Result<T>> {
         self.result.lock().ok().and_then(|mut g| g.take())
     }
     fn has_result(&self) -> bool {
@@ -66,42 +66,138 @@ impl Entry {
     }
 }
 
-/// The queues of creates, by storage group.
-#[derive(Default)]
-pub(crate) struct Batches {
-    queues: Mutex<HashMap<String, Vec<Arc<Entry>>>>,
-    senders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+/// The changes waiting under one key, oldest first.
+type Waiting<I, T> = Vec<Arc<Slot<I, T>>>;
+
+/// Waiting changes by key, and each key's sender slot.
+pub(crate) struct Queues<K, I, T> {
+    queues: Mutex<HashMap<K, Waiting<I, T>>>,
+    senders: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+impl<K, I, T> Default for Queues<K, I, T> {
+    fn default() -> Self {
+        Queues {
+            queues: Mutex::new(HashMap::new()),
+            senders: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, I, T> Queues<K, I, T> {
+    fn queued(&self, key: &K) -> usize {
+        self.queues
+            .lock()
+            .map(|q| q.get(key).map_or(0, Vec::len))
+            .unwrap_or(0)
+    }
+
+    fn holds(&self, key: &K, me: &Arc<Slot<I, T>>) -> bool {
+        self.queues
+            .lock()
+            .map(|q| {
+                q.get(key)
+                    .is_some_and(|v| v.iter().any(|e| Arc::ptr_eq(e, me)))
+            })
+            .unwrap_or(false)
+    }
+
+    /// Queues `item` under `key` and returns its result: whoever holds the
+    /// key's sender slot runs `send` on what `take` picks from the queue,
+    /// after waiting for the rest of a wave ([`linger`]).
+    async fn submit<F, Fut>(
+        &self,
+        key: K,
+        item: I,
+        take: impl Fn(&mut Waiting<I, T>) -> Waiting<I, T>,
+        send: F,
+    ) -> Result<T>
+    where
+        F: Fn(Waiting<I, T>) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let me = Arc::new(Slot {
+            item,
+            result: Mutex::new(None),
+            done: Notify::new(),
+        });
+        if let Ok(mut q) = self.queues.lock() {
+            q.entry(key.clone()).or_default().push(me.clone());
+        }
+        let sender = self
+            .senders
+            .lock()
+            .map(|mut s| s.entry(key.clone()).or_default().clone())
+            .map_err(|_| DriverError::Inconsistent("batch queue poisoned".into()))?;
+        loop {
+            if let Some(r) = me.take() {
+                return r;
+            }
+            tokio::select! {
+                _ = me.done.notified() => {}
+                guard = sender.lock() => {
+                    if !me.has_result() {
+                        linger(|| self.queued(&key)).await;
+                        let batch = self
+                            .queues
+                            .lock()
+                            .ok()
+                            .and_then(|mut q| q.get_mut(&key).map(&take))
+                            .unwrap_or_default();
+                        let mine = batch.iter().any(|e| Arc::ptr_eq(e, &me));
+                        if !mine && !self.holds(&key, &me) && !me.has_result() {
+                            // taken by a batch whose sender went away
+                            // (its request was cancelled): never wait forever
+                            return Err(abandoned());
+                        }
+                        if !batch.is_empty() {
+                            send(batch).await;
+                        }
+                    }
+                    drop(guard);
+                }
+            }
+        }
+    }
+}
+
+/// A create waiting in a batch: the volume and its journal key.
+pub(crate) struct NewEntry {
+    vol: NewVolume,
+    key: String,
+}
+
+type Entry = Slot<NewEntry, Made>;
+
+/// The queues of creates, by storage group.
+pub(crate) type Batches = Queues<String, NewEntry, Made>;
 
 /// Volumes waiting to join a group, by (group they leave, group they join).
 type JoinKey = (Option<String>, String);
 
-struct Member {
-    dev: String,
-    result: Mutex<Option<Result<()>>>,
-    done: Notify,
-}
-
-impl Member {
-    fn set(&self, r: Result<()>) {
-        if let Ok(mut g) = self.result.lock() {
-            *g = Some(r);
-        }
-        self.done.notify_one();
-    }
-    fn take(&self) -> Option<Result<()>> {
-        self.result.lock().ok().and_then(|mut g| g.take())
-    }
-    fn has_result(&self) -> bool {
-        self.result.lock().map(|g| g.is_some()).unwrap_or(false)
-    }
-}
+type Member = Slot<String, ()>;
 
 /// The queues of volumes joining groups.
-#[derive(Default)]
-pub(crate) struct Joins {
-    queues: Mutex<HashMap<JoinKey, Vec<Arc<Member>>>>,
-    senders: Mutex<HashMap<JoinKey, Arc<tokio::sync::Mutex<()>>>>,
+pub(crate) type Joins = Queues<JoinKey, String, ()>;
+
+/// A sender alone in its queue waits a moment for the rest of its wave:
+/// Terraform starts the next operations together when a batch ends, and
+/// the first of them would otherwise go alone.
+async fn linger(queued: impl Fn() -> usize) {
+    if queued() > 1 {
+        return;
+    }
+    // wait while the wave is still arriving, at most LINGER in all
+    let start = tokio::time::Instant::now();
+    let mut seen = queued();
+    while start.elapsed() < LINGER {
+        tokio::time::sleep(LINGER_STEP).await;
+        let now = queued();
+        if now == seen && now > 1 {
+            break;
+        }
+        seen = now;
+    }
 }
 
 /// How long a lone sender waits for company at most, and how often it
@@ -123,91 +219,37 @@ impl Driver {
         vol: NewVolume,
         key: String,
     ) -> Result<Made> {
-        let me = Arc::new(Entry {
-            vol,
-            key,
-            result: Mutex::new(None),
-            done: Notify::new(),
-        });
-        let sender = {
-            if let Ok(mut q) = self.batches.queues.lock() {
-                q.entry(sg.to_string()).or_default().push(me.clone());
-            }
-            self.batches
-                .senders
-                .lock()
-                .map(|mut s| s.entry(sg.to_string()).or_default().clone())
-                .map_err(|_| DriverError::Inconsistent("create queue poisoned".into()))?
-        };
-        loop {
-            if let Some(r) = me.take() {
-                return r;
-            }
-            tokio::select! {
-                _ = me.done.notified() => {}
-                guard = sender.lock() => {
-                    if !me.has_result() {
-                        self.linger(|| self.batches.queues.lock().map(|q| q.get(sg).map_or(0, Vec::len)).unwrap_or(0)).await;
-                        let batch = self.take_batch(sg);
-                        if !batch.iter().any(|e| Arc::ptr_eq(e, &me)) && !me.has_result() {
-                            // taken by a batch whose sender went away
-                            // (its request was cancelled): never wait forever
-                            return Err(abandoned());
-                        }
-                        self.run_batch(sg, p, &batch).await;
+        // one named volume a request before API 90
+        let many = self.api.has_move();
+        self.batches
+            .submit(
+                sg.to_string(),
+                NewEntry { vol, key },
+                |q| {
+                    if many || q.is_empty() {
+                        std::mem::take(q)
+                    } else {
+                        vec![q.remove(0)]
                     }
-                    drop(guard);
-                }
-            }
-        }
+                },
+                |batch| async move { self.run_batch(sg, p, &batch).await },
+            )
+            .await
     }
 
     /// Puts `dev` into `to` (moving it out of `from`, or adding it),
     /// together with the other volumes waiting for the same move. The
-    /// caller holds no lock: the batch takes both groups' and every
+    /// caller holds no lock: the batch takes the joined group's and every
     /// volume's locks.
     pub(crate) async fn join_group(&self, dev: &str, from: Option<&str>, to: &str) -> Result<()> {
-        let key: JoinKey = (from.map(String::from), to.to_string());
-        let me = Arc::new(Member {
-            dev: dev.to_string(),
-            result: Mutex::new(None),
-            done: Notify::new(),
-        });
-        let sender = {
-            if let Ok(mut q) = self.joins.queues.lock() {
-                q.entry(key.clone()).or_default().push(me.clone());
-            }
-            self.joins
-                .senders
-                .lock()
-                .map(|mut s| s.entry(key.clone()).or_default().clone())
-                .map_err(|_| DriverError::Inconsistent("export queue poisoned".into()))?
-        };
-        loop {
-            if let Some(r) = me.take() {
-                return r;
-            }
-            tokio::select! {
-                _ = me.done.notified() => {}
-                guard = sender.lock() => {
-                    if !me.has_result() {
-                        self.linger(|| self.joins.queues.lock().map(|q| q.get(&key).map_or(0, Vec::len)).unwrap_or(0)).await;
-                        let batch = self
-                            .joins
-                            .queues
-                            .lock()
-                            .ok()
-                            .and_then(|mut q| q.get_mut(&key).map(std::mem::take))
-                            .unwrap_or_default();
-                        if !batch.iter().any(|m| Arc::ptr_eq(m, &me)) && !me.has_result() {
-                            return Err(abandoned());
-                        }
-                        self.run_join(from, to, &batch).await;
-                    }
-                    drop(guard);
-                }
-            }
-        }
+        self.joins
+            .submit(
+                (from.map(String::from), to.to_string()),
+                dev.to_string(),
+                std::mem::take,
+                |batch| async move { self.run_join(from, to, &batch).await },
+            )
+            .await
     }
 
     async fn run_join(&self, from: Option<&str>, to: &str, batch: &[Arc<Member>]) {
@@ -222,7 +264,7 @@ impl Driver {
         } else {
             to
         })];
-        names.extend(batch.iter().map(|m| Self::vol_lock(&m.dev)));
+        names.extend(batch.iter().map(|m| Self::vol_lock(&m.item)));
         let _g = self.locks.lock_many(&names).await;
         let send = |devs: Vec<String>| async move {
             let devs: Vec<&str> = devs.iter().map(String::as_str).collect();
@@ -232,7 +274,7 @@ impl Driver {
                 None => Ok(self.api.add_volumes(to, &devs).await?),
             }
         };
-        let all: Vec<String> = batch.iter().map(|m| m.dev.clone()).collect();
+        let all: Vec<String> = batch.iter().map(|m| m.item.clone()).collect();
         match send(all).await {
             Ok(()) => {
                 for m in batch {
@@ -244,7 +286,7 @@ impl Driver {
             Err(e) => {
                 tracing::debug!(error = %e, volumes = batch.len(), "batched move refused; sending each volume alone");
                 for m in batch {
-                    m.set(send(vec![m.dev.clone()]).await);
+                    m.set(send(vec![m.item.clone()]).await);
                 }
             }
         }
@@ -262,44 +304,6 @@ impl Driver {
     /// caller holds no lock.
     pub(crate) async fn leave_group(&self, dev: &str, sg: &str) -> Result<()> {
         self.join_group(dev, Some(sg), "").await
-    }
-
-    /// A sender alone in its queue waits a moment for the rest of its wave:
-    /// Terraform starts the next operations together when a batch ends,
-    /// and the first of them would otherwise go alone.
-    async fn linger(&self, queued: impl Fn() -> usize) {
-        if queued() > 1 {
-            return;
-        }
-        // wait while the wave is still arriving, at most LINGER in all
-        let start = tokio::time::Instant::now();
-        let mut seen = queued();
-        while start.elapsed() < LINGER {
-            tokio::time::sleep(LINGER_STEP).await;
-            let now = queued();
-            if now == seen && now > 1 {
-                break;
-            }
-            seen = now;
-        }
-    }
-
-    /// Everything queued for `sg` (one volume before API 90, which makes
-    /// one named volume a request).
-    fn take_batch(&self, sg: &str) -> Vec<Arc<Entry>> {
-        let Ok(mut q) = self.batches.queues.lock() else {
-            return vec![];
-        };
-        let Some(queue) = q.get_mut(sg) else {
-            return vec![];
-        };
-        if self.api.has_move() {
-            std::mem::take(queue)
-        } else if queue.is_empty() {
-            vec![]
-        } else {
-            vec![queue.remove(0)]
-        }
     }
 
     /// Device ids carrying each identifier: one enhanced-API read on
@@ -347,7 +351,10 @@ impl Driver {
     async fn run_batch(&self, sg: &str, p: &Policy, batch: &[Arc<Entry>]) {
         let array = self.settings.array.clone();
         // 1. ownership: identifiers must be free (or proven ours by the journal)
-        let idents: Vec<&str> = batch.iter().map(|e| e.vol.identifier.as_str()).collect();
+        let idents: Vec<&str> = batch
+            .iter()
+            .map(|e| e.item.vol.identifier.as_str())
+            .collect();
         let taken = match self.identifiers_in_use(&idents).await {
             Ok(t) => t,
             Err(e) => {
@@ -359,9 +366,9 @@ impl Driver {
         };
         let mut make: Vec<Arc<Entry>> = Vec::new();
         for e in batch {
-            let ident = &e.vol.identifier;
+            let ident = &e.item.vol.identifier;
             let existing = taken.get(ident).cloned().unwrap_or_default();
-            match self.recover_volume(ident, &e.key, &existing).await {
+            match self.recover_volume(ident, &e.item.key, &existing).await {
                 Ok(Some(dev)) => e.set(Ok(Made {
                     dev,
                     volume: None,
@@ -381,10 +388,10 @@ impl Driver {
         let mut resent = 0;
         while !make.is_empty() {
             for e in &make {
-                self.journal.begin(&array, &e.key);
+                self.journal.begin(&array, &e.item.key);
             }
-            let vols: Vec<NewVolume> = make.iter().map(|e| e.vol.clone()).collect();
-            let keys: Vec<String> = make.iter().map(|e| e.key.clone()).collect();
+            let vols: Vec<NewVolume> = make.iter().map(|e| e.item.vol.clone()).collect();
+            let keys: Vec<String> = make.iter().map(|e| e.item.key.clone()).collect();
             let note = |job: &str| {
                 for k in &keys {
                     self.journal.job(&array, k, job);
@@ -401,7 +408,7 @@ impl Driver {
                 Err(e) if !e.is_ambiguous() => {
                     // refused or failed: nothing was made
                     for entry in &make {
-                        self.journal.forget(&array, &entry.key);
+                        self.journal.forget(&array, &entry.item.key);
                         entry.set(Err(DriverError::Array(self.own_error(
                             &e,
                             entry,
@@ -413,9 +420,11 @@ impl Driver {
                 }
                 Err(e) => {
                     // a lost answer: the volumes may exist; look for each
-                    let found =
-                        join_all(make.iter().map(|x| self.find_own_volume(&x.vol.identifier)))
-                            .await;
+                    let found = join_all(
+                        make.iter()
+                            .map(|x| self.find_own_volume(&x.item.vol.identifier)),
+                    )
+                    .await;
                     let mut missing = Vec::new();
                     for (entry, f) in make.iter().zip(found) {
                         match f {
@@ -454,7 +463,10 @@ impl Driver {
             let devs = done.new_device_ids();
             let mut by_ident: HashMap<String, Volume> = HashMap::new();
             if self.api.has_enhanced() && !devs.is_empty() {
-                let idents: Vec<&str> = make.iter().map(|e| e.vol.identifier.as_str()).collect();
+                let idents: Vec<&str> = make
+                    .iter()
+                    .map(|e| e.item.vol.identifier.as_str())
+                    .collect();
                 let filter = format!("identifier like {}", common_prefix(&idents));
                 if let Ok(found) = self.api.volume_details(Some(&filter)).await {
                     for d in found {
@@ -478,14 +490,14 @@ impl Driver {
                 }
             }
             for entry in &make {
-                let r = match by_ident.remove(&entry.vol.identifier) {
+                let r = match by_ident.remove(&entry.item.vol.identifier) {
                     Some(v) => Ok(Made {
                         dev: v.volume_id.clone(),
                         volume: Some(v),
                         made_group,
                         recovered: false,
                     }),
-                    None => match self.find_own_volume(&entry.vol.identifier).await {
+                    None => match self.find_own_volume(&entry.item.vol.identifier).await {
                         Ok(Some(dev)) => Ok(Made {
                             dev,
                             volume: None,
@@ -494,7 +506,7 @@ impl Driver {
                         }),
                         Ok(None) => Err(DriverError::Inconsistent(format!(
                             "the array reported success creating {} but no volume carries that identifier; check the array",
-                            entry.vol.identifier
+                            entry.item.vol.identifier
                         ))),
                         Err(e) => Err(e),
                     },
@@ -571,7 +583,7 @@ impl Driver {
         }
         let op = format!(
             "create volume {} (sent to {sg} in one job with {} other new volume{})",
-            entry.vol.identifier,
+            entry.item.vol.identifier,
             members - 1,
             if members == 2 { "" } else { "s" }
         );

@@ -61,14 +61,11 @@ impl VolumeInfo {
     /// A volume this process just made in `sg`, the default group of `p`:
     /// nothing else can hold it yet, so its groups need no read.
     fn fresh(v: unisphere::Volume, sg: &str, p: &Policy) -> VolumeInfo {
+        let size_gb = v.size_gb();
         VolumeInfo {
             device_id: v.volume_id,
             identifier: v.volume_identifier,
-            size_gb: if v.cap_mb > 0.0 {
-                v.cap_mb / 1024.0
-            } else {
-                v.cap_gb
-            },
+            size_gb,
             wwn: v.wwn,
             storage_groups: v.storage_groups,
             policy: Some(p.clone()),
@@ -443,13 +440,7 @@ impl Driver {
             Some(d) => Some(d.into()),
             None => self.api.volume(dev).await?,
         };
-        Ok(v.map(|v| {
-            if v.cap_mb > 0.0 {
-                v.cap_mb / 1024.0
-            } else {
-                v.cap_gb
-            }
-        }))
+        Ok(v.map(|v| v.size_gb()))
     }
 
     /// A volume with what its groups say (service level, views), the
@@ -485,14 +476,11 @@ impl Driver {
         }
         views.sort();
         views.dedup();
+        let size_gb = v.size_gb();
         Ok(VolumeInfo {
             device_id: v.volume_id,
             identifier: v.volume_identifier,
-            size_gb: if v.cap_mb > 0.0 {
-                v.cap_mb / 1024.0
-            } else {
-                v.cap_gb
-            },
+            size_gb,
             wwn: v.wwn,
             storage_groups: v.storage_groups,
             policy,
@@ -705,11 +693,7 @@ impl Driver {
                 .await?
                 .ok_or_else(|| DriverError::NotFound(format!("volume {dev} does not exist")))?,
         };
-        let size_gb = if v.cap_mb > 0.0 {
-            v.cap_mb / 1024.0
-        } else {
-            v.cap_gb
-        };
+        let size_gb = v.size_gb();
         if (new_gb as f64) < size_gb {
             return Err(DriverError::invalid(
                 "size_gb",

@@ -515,11 +515,7 @@ impl Driver {
                 ),
             )
         })?;
-        let src_gb = if src.cap_mb > 0.0 {
-            src.cap_mb / 1024.0
-        } else {
-            src.cap_gb
-        };
+        let src_gb = src.size_gb();
         if (size_gb as f64) < src_gb {
             return Err(DriverError::invalid(
                 "size_gb",

@@ -155,6 +155,17 @@ pub struct Ref {
     pub id: String,
 }
 
+impl Volume {
+    /// The size in GB: from `cap_mb` where the array gives it (exact), else `cap_gb`.
+    pub fn size_gb(&self) -> f64 {
+        if self.cap_mb > 0.0 {
+            self.cap_mb / 1024.0
+        } else {
+            self.cap_gb
+        }
+    }
+}
+
 impl From<VolumeDetail> for Volume {
     fn from(d: VolumeDetail) -> Volume {
         Volume {
