@@ -73,6 +73,9 @@ type Waiting<I, T> = Vec<Arc<Slot<I, T>>>;
 pub(crate) struct Queues<K, I, T> {
     queues: Mutex<HashMap<K, Waiting<I, T>>>,
     senders: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    /// The size of the last batch sent: waves are expected after a batch
+    /// of several, not after a lone change.
+    last: std::sync::atomic::AtomicUsize,
 }
 
 impl<K, I, T> Default for Queues<K, I, T> {
@@ -80,6 +83,7 @@ impl<K, I, T> Default for Queues<K, I, T> {
         Queues {
             queues: Mutex::new(HashMap::new()),
             senders: Mutex::new(HashMap::new()),
+            last: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 }
@@ -137,7 +141,8 @@ impl<K: std::hash::Hash + Eq + Clone, I, T> Queues<K, I, T> {
                 _ = me.done.notified() => {}
                 guard = sender.lock() => {
                     if !me.has_result() {
-                        linger(|| self.queued(&key)).await;
+                        let wave = self.last.load(std::sync::atomic::Ordering::Relaxed) > 1;
+                        linger(wave, || self.queued(&key)).await;
                         let batch = self
                             .queues
                             .lock()
@@ -151,6 +156,7 @@ impl<K: std::hash::Hash + Eq + Clone, I, T> Queues<K, I, T> {
                             return Err(abandoned());
                         }
                         if !batch.is_empty() {
+                            self.last.store(batch.len(), std::sync::atomic::Ordering::Relaxed);
                             send(batch).await;
                         }
                     }
@@ -181,29 +187,39 @@ type Member = Slot<String, ()>;
 pub(crate) type Joins = Queues<JoinKey, String, ()>;
 
 /// A sender alone in its queue waits a moment for the rest of its wave:
-/// Terraform starts the next operations together when a batch ends, and
-/// the first of them would otherwise go alone.
-async fn linger(queued: impl Fn() -> usize) {
+/// when a batch of several ends, Terraform starts the next operations one
+/// after another as it records each result, and the first of them would
+/// otherwise go alone. After a lone change (no wave seen) the wait is
+/// short; after a batch it lasts until no newcomer arrived for a while.
+async fn linger(wave: bool, queued: impl Fn() -> usize) {
     if queued() > 1 {
         return;
     }
-    // wait while the wave is still arriving, at most LINGER in all
+    let (most, quiet) = if wave {
+        (LINGER, LINGER_QUIET)
+    } else {
+        (LINGER_STEP * 2, LINGER_STEP)
+    };
     let start = tokio::time::Instant::now();
     let mut seen = queued();
-    while start.elapsed() < LINGER {
+    let mut last_arrival = start;
+    while start.elapsed() < most {
         tokio::time::sleep(LINGER_STEP).await;
         let now = queued();
-        if now == seen && now > 1 {
+        if now != seen {
+            last_arrival = tokio::time::Instant::now();
+            seen = now;
+        } else if now > 1 && last_arrival.elapsed() >= quiet {
             break;
         }
-        seen = now;
     }
 }
 
-/// How long a lone sender waits for company at most, and how often it
-/// looks whether more arrived (it stops once a look finds no newcomer).
-const LINGER: std::time::Duration = std::time::Duration::from_millis(60);
+/// How long a lone sender waits for its wave at most, how often it looks
+/// whether more arrived, and how long without a newcomer ends the wait.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(300);
 const LINGER_STEP: std::time::Duration = std::time::Duration::from_millis(10);
+const LINGER_QUIET: std::time::Duration = std::time::Duration::from_millis(60);
 
 /// How often a batch whose outcome was unknown and that the array shows as
 /// not made is sent again.
