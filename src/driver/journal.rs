@@ -23,6 +23,10 @@
 //! so other directories and other `terraform workspace`s never share it.
 //! Job ids are the proof: they come from this process's own requests, so
 //! another workspace racing for the same name cannot forge one.
+//!
+//! Entries are written atomically (a rename) but not synced to disk: they
+//! survive the death of Terraform or the provider, which is what they are
+//! for, not the loss of the machine.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -194,9 +198,11 @@ fn write_atomic(path: &Path, e: &Entry) -> std::io::Result<()> {
     let data = serde_json::to_vec(e).map_err(std::io::Error::other)?;
     {
         use std::io::Write;
+        // written and renamed, not synced: it must outlive the death of
+        // Terraform or the provider (the page cache does), not a power
+        // loss; an fsync per entry serialised every create behind the disk
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&data)?;
-        f.sync_all()?;
     }
     std::fs::rename(tmp, path)
 }
