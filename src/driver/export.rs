@@ -213,6 +213,35 @@ enum Planned {
     },
 }
 
+impl Planned {
+    /// Only the membership left: into `child` (out of `from`), the export
+    /// otherwise complete but for its LUN.
+    fn join(
+        names: &ExportNames,
+        port_group: &str,
+        from: Option<String>,
+        child: String,
+        policy: &Policy,
+        ig: String,
+        targets: Vec<Target>,
+    ) -> Planned {
+        Planned::Join {
+            from,
+            to: child.clone(),
+            policy: policy.clone(),
+            export: Export {
+                masking_view: names.masking_view.clone(),
+                storage_group: child,
+                parent_storage_group: names.parent.clone(),
+                initiator_group: ig,
+                port_group: port_group.to_string(),
+                host_lun_id: 0,
+                targets,
+            },
+        }
+    }
+}
+
 /// What the array says about one export.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportStatus {
@@ -515,20 +544,9 @@ impl Driver {
                 .any(|g| *g == policy_child || *g == names.no_slo_child);
             if !already && children.contains(&child) && init_host.as_deref() == Some(ig.as_str()) {
                 let from = (child == policy_child && in_default).then(|| default_group.clone());
-                return Ok(Planned::Join {
-                    from,
-                    to: child.clone(),
-                    policy: policy.clone(),
-                    export: Export {
-                        masking_view: names.masking_view.clone(),
-                        storage_group: child,
-                        parent_storage_group: names.parent.clone(),
-                        initiator_group: ig,
-                        port_group: port_group.to_string(),
-                        host_lun_id: 0,
-                        targets,
-                    },
-                });
+                return Ok(Planned::join(
+                    names, port_group, from, child, &policy, ig, targets,
+                ));
             }
         }
         let existing_host = self.host_for(c, names, init_host).await?;
@@ -634,20 +652,9 @@ impl Driver {
         {
             let from = (child == policy_child && in_default).then(|| default_group.clone());
             self.in_place.record(memo_key, epoch, &ig, &child);
-            return Ok(Planned::Join {
-                from,
-                to: child.clone(),
-                policy: policy.clone(),
-                export: Export {
-                    masking_view: names.masking_view.clone(),
-                    storage_group: child,
-                    parent_storage_group: names.parent.clone(),
-                    initiator_group: ig,
-                    port_group: port_group.to_string(),
-                    host_lun_id: 0,
-                    targets,
-                },
-            });
+            return Ok(Planned::join(
+                names, port_group, from, child, &policy, ig, targets,
+            ));
         }
 
         // more than the membership to do: that needs every lock

@@ -44,6 +44,15 @@ fn pool_entry(p: &PoolStats) -> serde_json::Value {
     })
 }
 
+/// The data source's `srp`, else the provider's.
+fn srp_of(config: &Value, d: &crate::driver::Driver) -> String {
+    config
+        .get("srp")
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| d.settings.srp.clone())
+}
+
 fn encode(j: serde_json::Value, ty: &Ty, diags: &mut Diags) -> Option<Value> {
     match Value::from_json(&j, ty) {
         Ok(v) => Some(v),
@@ -93,11 +102,7 @@ impl PoolData {
     async fn read_list(&self, config: &Value, diags: &mut Diags) -> Option<Value> {
         let d = self.shared.driver(diags)?;
         let extras = self.shared.extras();
-        let srp = config
-            .get("srp")
-            .as_str()
-            .map(String::from)
-            .unwrap_or_else(|| d.settings.srp.clone());
+        let srp = srp_of(config, &d);
         if let Err(e) = d.validate_policy(&Policy::new(&srp, None, None)).await {
             super::report(diags, "Invalid pool", &e);
             return None;
@@ -193,11 +198,7 @@ impl DataSource for PoolData {
         }
         let d = self.shared.driver(diags)?;
         let extras = self.shared.extras();
-        let srp = config
-            .get("srp")
-            .as_str()
-            .map(String::from)
-            .unwrap_or_else(|| d.settings.srp.clone());
+        let srp = srp_of(config, &d);
         let p = Policy::new(
             &srp,
             config.get("service_level").as_str(),
