@@ -91,7 +91,7 @@ impl Journal {
         Journal {
             dir,
             lock: Mutex::new(()),
-            session: format!("{}-{}", std::process::id(), now_ms()),
+            session: new_session(),
         }
     }
 
@@ -188,6 +188,14 @@ impl Journal {
             tracing::warn!(error = %err, "cannot write the create journal; an interrupted create will not be recovered");
         }
     }
+}
+
+/// A session id no other journal shares: process, time and a counter
+/// (two journals of one process made in the same millisecond differ).
+fn new_session() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{}-{n}", std::process::id(), now_ms())
 }
 
 fn write_atomic(path: &Path, e: &Entry) -> std::io::Result<()> {
