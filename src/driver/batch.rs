@@ -51,6 +51,18 @@ pub(crate) struct Slot<I, T> {
     done: Notify,
 }
 
+impl Made {
+    /// A volume of the batch found by its identifier, to be read by the caller.
+    fn found(dev: String, made_group: bool) -> Made {
+        Made {
+            dev,
+            volume: None,
+            made_group,
+            recovered: false,
+        }
+    }
+}
+
 impl<I, T> Slot<I, T> {
     fn set(&self, r: Result<T>) {
         if let Ok(mut g) = self.result.lock() {
@@ -425,12 +437,7 @@ impl Driver {
                     // refused or failed: nothing was made
                     for entry in &make {
                         self.journal.forget(&array, &entry.item.key);
-                        entry.set(Err(DriverError::Array(self.own_error(
-                            &e,
-                            entry,
-                            make.len(),
-                            sg,
-                        ))));
+                        entry.set(Err(self.own_error(&e, entry, make.len(), sg)));
                     }
                     return;
                 }
@@ -446,12 +453,7 @@ impl Driver {
                         match f {
                             Ok(Some(dev)) => {
                                 tracing::warn!(device = %dev, error = %e, "create reported an error but made the volume; keeping it");
-                                entry.set(Ok(Made {
-                                    dev,
-                                    volume: None,
-                                    made_group,
-                                    recovered: false,
-                                }))
+                                entry.set(Ok(Made::found(dev, made_group)))
                             }
                             Ok(None) => missing.push(entry.clone()),
                             Err(err) => entry.set(Err(err)),
@@ -459,12 +461,7 @@ impl Driver {
                     }
                     if resent >= RESENDS || matches!(e, unisphere::Error::JobTimeout { .. }) {
                         for entry in &missing {
-                            entry.set(Err(DriverError::Array(self.own_error(
-                                &e,
-                                entry,
-                                make.len(),
-                                sg,
-                            ))));
+                            entry.set(Err(self.own_error(&e, entry, make.len(), sg)));
                         }
                         return;
                     }
@@ -514,12 +511,7 @@ impl Driver {
                         recovered: false,
                     }),
                     None => match self.find_own_volume(&entry.item.vol.identifier).await {
-                        Ok(Some(dev)) => Ok(Made {
-                            dev,
-                            volume: None,
-                            made_group,
-                            recovered: false,
-                        }),
+                        Ok(Some(dev)) => Ok(Made::found(dev, made_group)),
                         Ok(None) => Err(DriverError::Inconsistent(format!(
                             "the array reported success creating {} but no volume carries that identifier; check the array",
                             entry.item.vol.identifier
@@ -593,9 +585,9 @@ impl Driver {
         entry: &Entry,
         members: usize,
         sg: &str,
-    ) -> unisphere::Error {
+    ) -> DriverError {
         if members < 2 {
-            return e.clone();
+            return DriverError::Array(e.clone());
         }
         let op = format!(
             "create volume {} (sent to {sg} in one job with {} other new volume{})",
@@ -603,7 +595,7 @@ impl Driver {
             members - 1,
             if members == 2 { "" } else { "s" }
         );
-        e.clone().for_op(op)
+        DriverError::Array(e.clone().for_op(op))
     }
 }
 
