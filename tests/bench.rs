@@ -57,8 +57,20 @@ impl Bench {
     /// Runs `f` and returns (operation requests, the routes), configure reads apart.
     fn count(&mut self, f: impl FnOnce()) -> (u64, BTreeMap<String, u64>) {
         let before = self.sim.metrics();
+        let seen = self
+            .sim
+            .hook_get("/sim/requests")
+            .as_array()
+            .map_or(0, Vec::len);
         f();
         let after = self.sim.metrics();
+        if std::env::var("BENCH_TRACE").is_ok() {
+            // the requests in order (the log keeps the last 2,000)
+            let log = self.sim.hook_get("/sim/requests");
+            for r in log.as_array().into_iter().flatten().skip(seen) {
+                println!("    {} {} {}", r["method"], r["path"], r["status"]);
+            }
+        }
         let d = delta(&before, &after);
         let conf: u64 = d
             .iter()

@@ -338,6 +338,20 @@ impl Driver {
     /// Unisphere 10.x, one list query per identifier before.
     async fn identifiers_in_use(&self, idents: &[&str]) -> Result<HashMap<String, Vec<String>>> {
         let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        // this command's bulk read of the managed volumes, when it made
+        // one and changed nothing since, holds every identifier of ours
+        if idents.iter().all(|i| i.starts_with(naming::MANAGED_PREFIX))
+            && let Some(bulk) = self.api.current_bulk().await
+        {
+            for v in bulk.values() {
+                if let Some(i) = &v.identifier
+                    && idents.contains(&i.as_str())
+                {
+                    out.entry(i.clone()).or_default().push(v.id.clone());
+                }
+            }
+            return Ok(out);
+        }
         let enhanced = if self.api.has_enhanced() {
             let prefix = common_prefix(idents);
             match self

@@ -778,7 +778,7 @@ impl Driver {
         names: &ExportNames,
         child: &str,
     ) -> Result<bool> {
-        if let Some(g) = self.api.storage_group(child).await?
+        if let Some(g) = self.api.storage_group_after_change(child).await?
             && g.num_of_vols == 0
         {
             if g.parent_storage_group.contains(&names.parent) {
@@ -792,16 +792,17 @@ impl Driver {
 
     /// The view, parent and host of an export once no child is left.
     pub(crate) async fn cleanup_parent(&self, names: &ExportNames) -> Result<()> {
-        if let Some(p) = self.api.storage_group(&names.parent).await?
+        if let Some(p) = self.api.storage_group_after_change(&names.parent).await?
             && p.child_storage_group.is_empty()
             && p.num_of_vols == 0
         {
-            if let Some(mv) = self.api.masking_view(&names.masking_view).await?
-                && mv.storage_group == names.parent
-            {
+            // the parent's own view list names the views that show it: a
+            // view named like ours that shows another group is not in it
+            if p.maskingview.contains(&names.masking_view) {
                 not_found_ok(self.api.delete_masking_view(&names.masking_view).await)?;
             }
-            if self.api.masking_view(&names.masking_view).await?.is_none() {
+            // shown by no other view (the array refuses deleting a group in one)
+            if p.maskingview.iter().all(|m| *m == names.masking_view) {
                 not_found_ok(self.api.delete_storage_group(&names.parent).await)?;
             }
         }

@@ -192,21 +192,21 @@ impl Driver {
         format!("ident:{identifier}")
     }
 
-    /// Takes the lock set that `plan` computes from the array, then runs
-    /// `plan` again under the locks: when the set it needs grew meanwhile
-    /// (a parallel operation changed the array), the locks are released
-    /// and it starts over. Returns the guards and what `plan` read under them.
-    pub(crate) async fn lock_for<T, F, Fut>(&self, mut plan: F) -> Result<(locks::Guards, T)>
+    /// Runs `plan` (which reads the array and says which locks what it
+    /// read needs) and returns its answer with that lock set held. The
+    /// read counts when nobody in this process held one of those locks
+    /// while it ran ([`locks::Locks::try_extend`]); otherwise the locks are
+    /// taken, waiting, and `plan` runs again under them.
+    pub(crate) async fn lock_for<T, F, Fut>(&self, plan: F) -> Result<(locks::Guards, T)>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(Vec<String>, T)>>,
     {
-        let (names, _) = plan().await?;
-        self.lock_for_from(names, plan).await
+        self.lock_for_from(vec![], plan).await
     }
 
-    /// [`Driver::lock_for`] when the caller has read the array already and
-    /// knows the lock set it implies: one read fewer.
+    /// [`Driver::lock_for`] starting with the locks `names` held (what
+    /// the caller knows the operation needs at least).
     pub(crate) async fn lock_for_from<T, F, Fut>(
         &self,
         mut names: Vec<String>,
@@ -217,20 +217,18 @@ impl Driver {
         Fut: Future<Output = Result<(Vec<String>, T)>>,
     {
         for _ in 0..8 {
-            let guards = self.locks.lock_many(&names).await;
+            let mut guards = self.locks.lock_many(&names).await;
+            let since = self.locks.releases();
             let (need, t) = plan().await?;
-            if need.iter().all(|n| names.contains(n)) {
+            let extra: Vec<String> = need
+                .iter()
+                .filter(|n| !names.contains(n))
+                .cloned()
+                .collect();
+            if extra.is_empty() || self.locks.try_extend(&mut guards, &extra, since) {
                 // the set may have shrunk (what it had to change is in
                 // place now): what it no longer needs is released at once
-                let mut held = names.clone();
-                held.sort();
-                held.dedup();
-                let guards: locks::Guards = held
-                    .into_iter()
-                    .zip(guards)
-                    .filter(|(n, _)| need.contains(n))
-                    .map(|(_, g)| g)
-                    .collect();
+                guards.retain(|g| need.iter().any(|n| n == g.name()));
                 return Ok((guards, t));
             }
             drop(guards);
@@ -374,7 +372,7 @@ impl Driver {
         if !sg.starts_with(naming::MANAGED_PREFIX) {
             return Ok(());
         }
-        if let Some(g) = self.api.storage_group(sg).await?
+        if let Some(g) = self.api.storage_group_after_change(sg).await?
             && g.num_of_vols == 0
             && g.maskingview.is_empty()
             && g.child_storage_group.is_empty()
@@ -809,7 +807,7 @@ impl Driver {
                             to: old_child.clone(),
                             policy: v.policy.clone(),
                         });
-                        if let Some(g) = self.api.storage_group(old_child).await?
+                        if let Some(g) = self.api.storage_group_after_change(old_child).await?
                             && g.num_of_vols == 0
                         {
                             self.api.remove_child(parent, old_child).await?;
@@ -957,6 +955,20 @@ impl Driver {
     /// change, when a view this provider did not make shows the volume or
     /// when it has user snapshots. Gone already = success.
     pub async fn delete_volume(&self, op: &Op, dev: &str) -> Result<()> {
+        // 9.0 and later: one read says whether the volume is simple to
+        // delete (only in its default group, in no view, no snapshots of
+        // its own), and what it is linked to
+        if self.api.has_move() {
+            let seen = self.api.snapshot_epoch();
+            let Some(pv) = self.api.private_volume(dev).await? else {
+                return Ok(());
+            };
+            if let Some((sg, policy, links)) = self.simple_delete(&pv) {
+                return self
+                    .delete_simple(op, dev, &sg, &policy, &links, seen)
+                    .await;
+            }
+        }
         let Some(v) = self.get_volume(dev).await? else {
             return Ok(());
         };
@@ -1063,6 +1075,105 @@ impl Driver {
             && let Some(p) = put_back
         {
             self.put_back(dev, &p).await;
+        }
+        r
+    }
+
+    /// What a volume's private detail says of a simple delete: its one
+    /// group (a default group of a known policy) and the copies it is a
+    /// target of (each complete); `None` when the delete needs the full way.
+    fn simple_delete(
+        &self,
+        pv: &unisphere::PrivateVolume,
+    ) -> Option<(String, Policy, Vec<unisphere::TargetLink>)> {
+        let h = &pv.header;
+        let [sg] = h.storage_groups.as_slice() else {
+            return None;
+        };
+        if h.masking_views > 0 || pv.time_finder.source || !naming::is_default_group(sg) {
+            return None;
+        }
+        let slo = h.service_level.as_deref().filter(|s| *s != "None")?;
+        let wl = h.workload.as_deref().filter(|w| *w != "None");
+        let tail = match wl {
+            Some(w) => format!("-{slo}-{w}-SG"),
+            None => format!("-{slo}-SG"),
+        };
+        let srp = sg
+            .strip_prefix(naming::MANAGED_PREFIX)?
+            .strip_suffix(&tail)?;
+        let policy = Policy::new(srp, Some(slo), wl);
+        if policy.default_storage_group() != *sg {
+            return None;
+        }
+        let links: Vec<unisphere::TargetLink> = pv
+            .time_finder
+            .sessions
+            .iter()
+            .filter_map(|s| s.linked_to.clone())
+            .collect();
+        if pv.time_finder.target && links.is_empty()
+            || links.iter().any(|l| !l.defined() || l.generation.is_none())
+        {
+            return None;
+        }
+        Some((sg.clone(), policy, links))
+    }
+
+    /// The simple delete: unlink the complete copies this volume is a
+    /// target of (terminating a clone's temporary snapshot), leave the
+    /// default group with the other volumes leaving it, free, delete.
+    async fn delete_simple(
+        &self,
+        op: &Op,
+        dev: &str,
+        sg: &str,
+        p: &Policy,
+        links: &[unisphere::TargetLink],
+        seen: u64,
+    ) -> Result<()> {
+        for l in links {
+            op.check()?;
+            let generation = l.generation.unwrap_or_default();
+            let _g = self.locks.lock_many(&[Self::snap_lock(&l.source)]).await;
+            // a snapshot taken by this process since the read renumbers
+            // the generations: then the link is looked up again
+            if self.api.snapshot_epoch() != seen {
+                self.unlink_if_linked(&l.source, &l.name, dev).await?;
+                if l.name.starts_with("temp-") {
+                    self.terminate_unlinked(&l.source, &l.name).await?;
+                }
+                continue;
+            }
+            self.api.unlink(&l.source, &l.name, generation, dev).await?;
+            // a clone's temporary snapshot (its name is the clone's own)
+            if l.name.starts_with("temp-") {
+                match self
+                    .api
+                    .terminate_snapshot(&l.source, &l.name, generation)
+                    .await
+                {
+                    Err(e) if e.is_not_found() => {}
+                    Err(_) => self.terminate_unlinked(&l.source, &l.name).await?,
+                    Ok(()) => {}
+                }
+            }
+        }
+        op.check()?;
+        self.leave_group(dev, sg).await?;
+        let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
+        let r = async {
+            op.check()?;
+            self.api.free_volume(dev).await?;
+            match self.api.delete_volume(dev).await {
+                Err(e) if !e.is_not_found() => Err(DriverError::from(e)),
+                _ => Ok(()),
+            }
+        }
+        .await;
+        drop(_g);
+        if r.is_err() {
+            self.put_back(dev, p).await;
         }
         r
     }

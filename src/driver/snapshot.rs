@@ -205,7 +205,14 @@ impl Driver {
             .api
             .reconciled(
                 "create snapshot",
-                || self.api.create_snapshot(dev, name, &note),
+                // a job (whose id the journal records) only when journaled
+                || {
+                    self.api.create_snapshot(
+                        dev,
+                        name,
+                        journal.map(|_| &note as &(dyn Fn(&str) + Sync)),
+                    )
+                },
                 || async {
                     Ok(self
                         .api
@@ -488,9 +495,19 @@ impl Driver {
         source: &Source,
         wait: bool,
     ) -> Result<VolumeInfo> {
+        // a user snapshot's list, read once: it must exist before a target
+        // is made for it, and the link uses it unless this process changed
+        // a snapshot since
+        let mut known = None;
         let (src_dev, snap, temp) = match source {
             Source::Snapshot { device, name: s } => {
-                if self.get_snapshot(device, s).await?.is_none() {
+                let epoch = self.api.snapshot_epoch();
+                let list = self.snapshots_of(device).await?;
+                let exists = list
+                    .as_ref()
+                    .is_some_and(|l| l.sources.iter().any(|g| g.name == *s));
+                known = Some((epoch, list));
+                if !exists {
                     return Err(DriverError::invalid(
                         "source.snapshot_id",
                         format!(
@@ -502,7 +519,12 @@ impl Driver {
             }
             Source::Volume { device } => (device.clone(), temp_snapshot_name(device, name), true),
         };
-        let src = self.api.volume(&src_dev).await?.ok_or_else(|| {
+        // the source's size from this command's bulk read when it is current
+        let src: Option<crate::unisphere::Volume> = match self.api.current_bulk().await {
+            Some(b) if b.contains_key(&src_dev) => b.get(&src_dev).cloned().map(Into::into),
+            _ => self.api.volume(&src_dev).await?,
+        };
+        let src = src.ok_or_else(|| {
             DriverError::invalid(
                 if temp {
                     "source.volume_id"
@@ -526,7 +548,9 @@ impl Driver {
         }
         let mut saga = Saga::new();
         let r = self
-            .copy_steps(op, &mut saga, name, size_gb, p, &src_dev, &snap, temp, wait)
+            .copy_steps(
+                op, &mut saga, name, size_gb, p, &src_dev, &snap, temp, wait, known,
+            )
             .await;
         saga.finish(self, r).await
     }
@@ -543,6 +567,7 @@ impl Driver {
         snap: &str,
         temp: bool,
         wait: bool,
+        known: Option<(u64, Option<VolumeSnapshots>)>,
     ) -> Result<VolumeInfo> {
         // the target is always a fresh volume: its identifier must be free
         let target = self.create_volume_step(op, saga, name, size_gb, p).await?;
@@ -553,7 +578,10 @@ impl Driver {
             // one read of the source's snapshots: a copy an interrupted
             // apply started for this same target is resumed; otherwise the
             // generation to link (the newest) and a stale temporary snapshot
-            let list = self.api.volume_snapshots(src_dev).await?;
+            let list = match known {
+                Some((epoch, list)) if epoch == self.api.snapshot_epoch() => list,
+                _ => self.api.volume_snapshots(src_dev).await?,
+            };
             let gens: Vec<&SnapshotSrc> = list
                 .as_ref()
                 .map(|v| v.sources.iter().filter(|s| s.name == snap).collect())

@@ -654,7 +654,7 @@ async fn sloprovisioning(
                     q.get("volume_identifier")
                         .is_none_or(|f| like(f, v.identifier.as_deref().unwrap_or("")))
                 })
-                .map(|v| render::private_volume(a, v))
+                .map(|v| render::private_volume(a, v, super::now_ms(), sim.cfg.copy_ms))
                 .collect();
             drop(w);
             Ok((StatusCode::OK, sim.make_iterator(vols)))

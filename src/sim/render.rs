@@ -490,7 +490,9 @@ pub fn format_timestamp(ms: u64) -> String {
 
 /// The private volume detail (`GET /private/{ver}/.../volume?wwn=`), with
 /// the header fields real arrays send (current Cinder drivers read several).
-pub fn private_volume(a: &Array, v: &Volume) -> Value {
+/// A volume's private detail; link states as the copy stands at `now_ms`
+/// (`state` on both sides of a link, as real arrays send it).
+pub fn private_volume(a: &Array, v: &Volume, now_ms: u64, copy_ms: u64) -> Value {
     let src = a.is_snapvx_source(&v.volume_id);
     let tgt = a.is_snapvx_target(&v.volume_id);
     let mut sessions = Vec::new();
@@ -504,7 +506,7 @@ pub fn private_volume(a: &Array, v: &Volume) -> Value {
                     "generation": a.generation(s),
                     "timestamp": format_timestamp(s.created_ms),
                 }), "snapid", s.snap_id),
-                "lnkSnapshotGenInfo": s.links.iter().map(|l| json!({"targetDevice": l.target, "state": if l.copy {"Copied"} else {"Linked"}})).collect::<Vec<_>>(),
+                "lnkSnapshotGenInfo": s.links.iter().map(|l| json!({"targetDevice": l.target, "state": link_state(l.copy, link_percent(l, now_ms, copy_ms))})).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -512,11 +514,19 @@ pub fn private_volume(a: &Array, v: &Volume) -> Value {
         sessions.push(json!({"srcSnapshotGenInfo": gens}));
     }
     for s in a.links_to_target(&v.volume_id) {
+        let state = s
+            .links
+            .iter()
+            .find(|l| l.target == v.volume_id)
+            .map_or("Linked", |l| {
+                link_state(l.copy, link_percent(l, now_ms, copy_ms))
+            });
         sessions.push(json!({"tgtSrcSnapshotGenInfo": with_snap_id(json!({
             "snapshotName": s.name,
             "targetDevice": v.volume_id,
             "sourceDevice": s.source,
             "generation": a.generation(s),
+            "state": state,
         }), "snapid", s.snap_id)}));
     }
     let mut ti = Map::new();

@@ -14,13 +14,14 @@
 
 use super::{
     ArrayList, Client, Connections, DirectorPort, Done, Error, Headroom, Host, HostList, Initiator,
-    MaskingView, MaskingViewList, PortGroup, Result, SgList, SloList, Srp, StorageGroup,
-    SymmetrixInfo, Volume, VolumeDetail, VolumeDetails, VolumeId, VolumeSnapshots, WorkloadList,
+    MaskingView, MaskingViewList, PortGroup, PrivateVolume, Result, SgList, SloList, Srp,
+    StorageGroup, SymmetrixInfo, Volume, VolumeDetail, VolumeDetails, VolumeId, VolumeSnapshots,
+    WorkloadList,
 };
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -91,10 +92,14 @@ pub struct Array {
     miss: Arc<tokio::sync::Mutex<()>>,
     /// The last bulk read of volumes (enhanced API) and the epoch it was made in.
     bulk: Arc<tokio::sync::Mutex<Option<BulkRead>>>,
+    /// Bumped by every SnapVX change of this process: a snapshot list read
+    /// before an unchanged count is still what this process left.
+    snapshots: Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// One bulk read of volumes by device id, with the epoch it was made in.
-type BulkRead = (u64, Arc<HashMap<String, VolumeDetail>>);
+/// One bulk read of volumes by device id (`None`: it failed), with the
+/// epoch it was made in.
+type BulkRead = (u64, Option<Arc<HashMap<String, VolumeDetail>>>);
 
 /// What this process read and has not changed since (see
 /// [`Array::storage_group_cached`], [`Array::port_group`],
@@ -106,6 +111,9 @@ type BulkRead = (u64, Arc<HashMap<String, VolumeDetail>>);
 struct Cache {
     epoch: u64,
     groups: HashMap<String, StorageGroup>,
+    /// groups whose entry is the array's answer to this process's last
+    /// change to them (no read since): what that change left
+    answered: HashSet<String>,
     port_groups: HashMap<String, PortGroup>,
     ports: HashMap<(String, String), DirectorPort>,
 }
@@ -194,6 +202,7 @@ impl Array {
             structure: Arc::default(),
             miss: Arc::default(),
             bulk: Arc::default(),
+            snapshots: Arc::default(),
         }
     }
 
@@ -227,15 +236,38 @@ impl Array {
         let epoch = self.epoch();
         if g.as_ref().is_none_or(|(e, _)| *e != epoch) {
             let map = match self.volume_details(Some(filter)).await {
-                Ok(l) => l.into_iter().map(|v| (v.id.clone(), v)).collect(),
+                Ok(l) => Some(Arc::new(l.into_iter().map(|v| (v.id.clone(), v)).collect())),
                 Err(e) => {
                     tracing::debug!(error = %e, "bulk read of volumes failed; reading them one by one");
-                    HashMap::new()
+                    None
                 }
             };
-            *g = Some((epoch, Arc::new(map)));
+            *g = Some((epoch, map));
         }
-        Ok(g.as_ref().and_then(|(_, m)| m.get(dev).cloned()))
+        Ok(g.as_ref()
+            .and_then(|(_, m)| m.as_ref())
+            .and_then(|m| m.get(dev).cloned()))
+    }
+
+    /// The bulk read this process made, when it made one (with `filter`
+    /// covering what the caller asks) and changed nothing since; no read.
+    pub async fn current_bulk(&self) -> Option<Arc<HashMap<String, VolumeDetail>>> {
+        let g = self.bulk.lock().await;
+        match g.as_ref() {
+            Some((e, Some(m))) if *e == self.epoch() => Some(m.clone()),
+            _ => None,
+        }
+    }
+
+    /// The count of SnapVX changes by this process so far.
+    pub fn snapshot_epoch(&self) -> u64 {
+        self.snapshots.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn snapshots_changed(&self) {
+        self.snapshots
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.changed();
     }
 
     fn epoch(&self) -> u64 {
@@ -251,9 +283,13 @@ impl Array {
                 Some(gs) => {
                     for g in gs {
                         c.groups.remove(*g);
+                        c.answered.remove(*g);
                     }
                 }
-                None => c.groups.clear(),
+                None => {
+                    c.groups.clear();
+                    c.answered.clear();
+                }
             }
         }
     }
@@ -397,6 +433,7 @@ impl Array {
         if let Ok(mut c) = self.cache.lock()
             && c.epoch == epoch
         {
+            c.answered.remove(sg);
             match &g {
                 Some(g) => c.groups.insert(sg.to_string(), g.clone()),
                 None => c.groups.remove(sg),
@@ -543,16 +580,42 @@ impl Array {
     }
 
     async fn edit_sg(&self, op: &str, sg: &str, action: Value) -> Result<Done> {
-        self.touching(
-            Some(&[sg]),
-            self.client.change(
-                op,
-                Method::PUT,
-                &self.sp(&["storagegroup", sg]),
-                json!({"editStorageGroupActionParam": action}),
-            ),
-        )
-        .await
+        let r = self
+            .touching(
+                Some(&[sg]),
+                self.client.change(
+                    op,
+                    Method::PUT,
+                    &self.sp(&["storagegroup", sg]),
+                    json!({"editStorageGroupActionParam": action}),
+                ),
+            )
+            .await;
+        // a synchronous edit is answered with the group as it left it
+        if let Ok(d) = &r
+            && d.job.is_none()
+            && let Ok(g) = serde_json::from_value::<StorageGroup>(d.body.clone())
+            && g.id == sg
+            && let Ok(mut c) = self.cache.lock()
+        {
+            c.answered.insert(g.id.clone());
+            c.groups.insert(g.id.clone(), g);
+        }
+        r
+    }
+
+    /// A storage group as this process's last change to it left it, when
+    /// the array answered that change with the group and nothing touched
+    /// it since; read from the array otherwise. For deciding whether a
+    /// group the caller just emptied (under its lock) is to be deleted.
+    pub async fn storage_group_after_change(&self, sg: &str) -> Result<Option<StorageGroup>> {
+        if let Ok(c) = self.cache.lock()
+            && c.answered.contains(sg)
+            && let Some(g) = c.groups.get(sg)
+        {
+            return Ok(Some(g.clone()));
+        }
+        self.storage_group(sg).await
     }
 
     /// Makes new volumes in a group in one job; the job's task text names
@@ -655,7 +718,8 @@ impl Array {
 
     /// The array's atomic move (9.0 and later; see [`Array::has_move`]).
     pub async fn move_volumes(&self, from: &str, to: &str, devs: &[&str]) -> Result<()> {
-        self.touching(Some(&[from, to]), self.edit_sg_checked(
+        // `from` is the edited group: its answer is kept (edit_sg)
+        self.touching(Some(&[to]), self.edit_sg_checked(
             &format!("move volume {} from {from} to {to}", devs.join(", ")),
             from,
             json!({"moveVolumeToStorageGroupParam": {"volumeId": devs, "storageGroupId": to, "force": "true"}}),
@@ -723,6 +787,21 @@ impl Array {
         self.client
             .get_opt("read volume", &self.sp(&["volume", dev]))
             .await
+    }
+
+    /// A volume's private detail (9.0 and later, see [`Array::has_move`]):
+    /// its groups, view count and SnapVX sessions in one read.
+    pub async fn private_volume(&self, dev: &str) -> Result<Option<PrivateVolume>> {
+        let path = format!(
+            "/private/{}/sloprovisioning/symmetrix/{}/volume",
+            self.client.version(),
+            seg(&self.id)
+        );
+        let l: Vec<PrivateVolume> = self
+            .client
+            .list_all("read volume detail", &path, &[("volumeId", dev)])
+            .await?;
+        Ok(l.into_iter().find(|v| v.header.volume_id == dev))
     }
 
     /// Device ids of the volumes a filtered list query names.
@@ -1039,24 +1118,28 @@ impl Array {
             .await
     }
 
+    /// Takes a snapshot: as a job whose id goes to `accepted` first (the
+    /// create journal's proof), or without one (answered when made, one
+    /// request) when nobody needs the job.
     pub async fn create_snapshot(
         &self,
         dev: &str,
         name: &str,
-        accepted: &(dyn Fn(&str) + Sync),
+        accepted: Option<&(dyn Fn(&str) + Sync)>,
     ) -> Result<()> {
-        let r = self
-            .client
-            .change_noting(
-                &format!("create snapshot {name} of {dev}"),
-                Method::POST,
-                &self.rp(&["snapshot", name]),
-                json!({"deviceNameListSource": [{"name": dev}], "bothSides": "false", "star": "false", "force": "false"}),
-                accepted,
-            )
-            .await
-            .map(|_| ());
-        self.changed();
+        let op = format!("create snapshot {name} of {dev}");
+        let path = self.rp(&["snapshot", name]);
+        let body = json!({"deviceNameListSource": [{"name": dev}], "bothSides": "false", "star": "false", "force": "false"});
+        let r = match accepted {
+            Some(a) => {
+                self.client
+                    .change_noting(&op, Method::POST, &path, body, a)
+                    .await
+            }
+            None => self.client.change(&op, Method::POST, &path, body).await,
+        }
+        .map(|_| ());
+        self.snapshots_changed();
         r
     }
 
@@ -1078,7 +1161,7 @@ impl Array {
             )
             .await
             .map(|_| ());
-        self.changed();
+        self.snapshots_changed();
         r
     }
 
@@ -1109,7 +1192,7 @@ impl Array {
             )
             .await
             .map(|_| ());
-        self.changed();
+        self.snapshots_changed();
         r
     }
 
@@ -1152,7 +1235,7 @@ impl Array {
                 Some(json!({"deviceNameListSource": [{"name": dev}], "generation": generation})),
             )
             .await;
-        self.changed();
+        self.snapshots_changed();
         r
     }
 }

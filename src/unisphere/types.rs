@@ -3,6 +3,7 @@
 //! older releases sent as strings are accepted either way.
 
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     #[derive(Deserialize)]
@@ -29,6 +30,21 @@ fn flexible_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         Some(N::N(n)) => n,
         Some(N::S(s)) => s.parse().unwrap_or(0.0),
         None => 0.0,
+    })
+}
+
+/// A generation number sent as a number or a string ("0" in some releases).
+fn flexible_u32_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        N(u32),
+        S(String),
+    }
+    Ok(match Option::<N>::deserialize(d)? {
+        Some(N::N(n)) => Some(n),
+        Some(N::S(s)) => s.parse().ok(),
+        None => None,
     })
 }
 
@@ -118,6 +134,72 @@ pub struct Volume {
     pub snapvx_target: bool,
     #[serde(default)]
     pub num_of_front_end_paths: u32,
+}
+
+/// `GET /private/{ver}/sloprovisioning/symmetrix/{array}/volume?volumeId=`:
+/// one volume with its groups, views and SnapVX sessions (9.0 and later).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PrivateVolume {
+    #[serde(rename = "volumeHeader", default)]
+    pub header: PrivateHeader,
+    #[serde(rename = "timeFinderInfo", default)]
+    pub time_finder: TimeFinderInfo,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PrivateHeader {
+    #[serde(rename = "volumeId", default)]
+    pub volume_id: String,
+    #[serde(rename = "userDefinedIdentifier", default)]
+    pub identifier: String,
+    #[serde(rename = "storageGroup", default)]
+    pub storage_groups: Vec<String>,
+    #[serde(rename = "numSymDevMaskingViews", default)]
+    pub masking_views: u32,
+    #[serde(rename = "serviceLevel", default)]
+    pub service_level: Option<String>,
+    #[serde(default)]
+    pub workload: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct TimeFinderInfo {
+    #[serde(rename = "snapVXSrc", default, deserialize_with = "flexible_bool")]
+    pub source: bool,
+    #[serde(rename = "snapVXTgt", default, deserialize_with = "flexible_bool")]
+    pub target: bool,
+    #[serde(rename = "snapVXSession", default)]
+    pub sessions: Vec<SnapVxSession>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct SnapVxSession {
+    /// this volume's own snapshots (as a source), by generation
+    #[serde(rename = "srcSnapshotGenInfo", default)]
+    pub own: Vec<Value>,
+    /// the snapshot this volume is linked to (as a target)
+    #[serde(rename = "tgtSrcSnapshotGenInfo")]
+    pub linked_to: Option<TargetLink>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct TargetLink {
+    #[serde(rename = "snapshotName")]
+    pub name: String,
+    #[serde(rename = "sourceDevice")]
+    pub source: String,
+    #[serde(default, deserialize_with = "flexible_u32_opt")]
+    pub generation: Option<u32>,
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+impl TargetLink {
+    /// Whether the link's copy is complete (or it never copies): it may
+    /// be unlinked at once.
+    pub fn defined(&self) -> bool {
+        matches!(self.state.as_deref(), Some("Copied" | "Linked"))
+    }
 }
 
 /// `GET /univmax/restapi/v1/systems/{array}/volumes` (enhanced API).
