@@ -43,6 +43,10 @@ fn is_configure(route: &str) -> bool {
         "GET /{ver}/sloprovisioning/symmetrix/{array}/slo",
         "GET /{ver}/sloprovisioning/symmetrix/{array}/workloadtype",
         "GET /{ver}/sloprovisioning/symmetrix/{array}/srp",
+        // the port group and its ports (target IQNs and portals): read once
+        // per process, like the service levels (issue 14: configuration)
+        "GET /{ver}/sloprovisioning/symmetrix/{array}/portgroup/{pg}",
+        "GET /{ver}/system/symmetrix/{array}/director/{dir}/port/{port}",
     ]
     .contains(&route)
 }
@@ -298,15 +302,34 @@ fn bench() {
     step(&mut b, &mut parts, "export, first for a host", 14.0, &|p| {
         p.insert("ea", export("ea", "a", "bench-host"));
     });
+    // a second volume of the first export's service level (not measured)
+    parts.insert("e", volume("e", "e", 1, "Diamond", ""));
+    write(&tf, &parts);
+    tf.ok(&op_args);
     step(&mut b, &mut parts, "export, view exists", 8.0, &|p| {
-        p.insert("eb", export("eb", "b", "bench-host"));
+        p.insert("ee", export("ee", "e", "bench-host"));
     });
+    // a service level the host has no child group for yet: the view-exists
+    // target plus making the child and nesting it
+    step(
+        &mut b,
+        &mut parts,
+        "export, view exists, new service level",
+        10.0,
+        &|p| {
+            p.insert("eb", export("eb", "b", "bench-host"));
+        },
+    );
     step(&mut b, &mut parts, "retype, exported", 8.0, &|p| {
         p.insert("b", volume("b", "b", 2, "Silver", ""));
     });
     step(&mut b, &mut parts, "unexport, not last", 6.0, &|p| {
         p.remove("eb");
     });
+    parts.remove("ee");
+    parts.remove("e");
+    write(&tf, &parts);
+    tf.ok(&op_args);
     step(&mut b, &mut parts, "unexport, last", 12.0, &|p| {
         p.remove("ea");
     });

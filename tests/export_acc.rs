@@ -43,8 +43,22 @@ fn recreated_after_leaving_the_view(sim: &Sim, tf: &Tf, dev: &str) {
         .as_str()
         .unwrap()
         .to_string();
+    // the export deleted the default group it emptied: someone moving the
+    // volume back by hand makes it first
+    let home = support::group_with_workload("Diamond");
+    if sim
+        .rest("GET", &format!("{sp}/storagegroup/{home}"), None)
+        .0
+        == 404
+    {
+        let (s, b) = sim.rest("POST", &format!("{sp}/storagegroup"), Some(json!({
+            "srpId": "SRP_1", "storageGroupId": home, "emulation": "FBA", "create_empty_storage_group": "true",
+            "sloBasedStorageGroupParam": [{"sloId": "Diamond", "workloadSelection": support::workload(), "num_of_vols": 0,
+                "volumeAttribute": {"volume_size": "0", "capacityUnit": "GB"}}]})));
+        assert_eq!(s, 201, "{b}");
+    }
     let (s, b) = sim.rest("PUT", &format!("{sp}/storagegroup/{child}"), Some(json!({"editStorageGroupActionParam": {
-        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": support::group_with_workload("Diamond"), "force": "true"}}})));
+        "moveVolumeToStorageGroupParam": {"volumeId": [dev], "storageGroupId": home, "force": "true"}}})));
     assert_eq!(s, 200, "{b}");
     export_is_recreated(tf);
 }

@@ -216,13 +216,14 @@ fn export_removals_stopped_at_each_step_finish_next_time() {
         export("")
     );
     // (method, where the step shows: in the path or in the body, and what)
+    // (the export deleted the default group it emptied: the child, which
+    // holds only this volume, is unnested and becomes the default group)
     let steps = [
-        ("PUT", "body_contains", "moveVolumeToStorageGroupParam"), // the volume back to its default group
-        ("PUT", "body_contains", "removeStorageGroupParam"),       // unnesting the child
-        ("DELETE", "path_contains", "storagegroup/OS-h1-SRP_1"),   // deleting the child
-        ("DELETE", "path_contains", "maskingview/"),               // deleting the view
-        ("DELETE", "path_contains", "storagegroup/OS-h1-I-"),      // deleting the parent
-        ("DELETE", "path_contains", "host/"),                      // deleting the initiator group
+        ("PUT", "body_contains", "removeStorageGroupParam"), // unnesting the child
+        ("PUT", "body_contains", "renameStorageGroupParam"), // the child becomes the default group
+        ("DELETE", "path_contains", "maskingview/"),         // deleting the view
+        ("DELETE", "path_contains", "storagegroup/OS-h1-I-"), // deleting the parent
+        ("DELETE", "path_contains", "host/"),                // deleting the initiator group
     ];
     for (method, field, path) in steps {
         tf.write(&hcl);
@@ -241,12 +242,36 @@ fn export_removals_stopped_at_each_step_finish_next_time() {
             Duration::from_millis(2000),
         );
         sim.set_faults(json!({}));
+        if std::env::var("DEBUG_REQ").is_ok() {
+            for r in sim
+                .hook_get("/sim/requests")
+                .as_array()
+                .unwrap()
+                .iter()
+                .rev()
+                .take(25)
+                .rev()
+            {
+                eprintln!(
+                    "{} {} {} {}",
+                    r["method"],
+                    r["path"],
+                    r["status"],
+                    r["body"]
+                        .as_str()
+                        .unwrap_or("")
+                        .chars()
+                        .take(120)
+                        .collect::<String>()
+                );
+            }
+        }
         assert!(!ok, "{out}");
         // the stop either came between two steps (the export stays in
         // state) or after the last one (the removal is complete): never
         // out of state with parts of it left
         let left = in_state(&tf).contains(&"vmax_iscsi_export.e".to_string());
-        if path == "moveVolumeToStorageGroupParam" {
+        if path == "removeStorageGroupParam" {
             assert!(
                 left,
                 "stopped before the clean-up, the export stays in state"

@@ -22,6 +22,7 @@
 use super::naming::{self, Policy, short_host_name, short_port_group_name, truncate_middle};
 use super::saga::{Saga, Undo, not_found_ok};
 use super::{Driver, DriverError, Op, Result};
+use crate::unisphere::StorageGroup;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -355,9 +356,9 @@ impl Driver {
     ) -> Result<Export> {
         // the volume's lock first: an export whose objects are in place
         // needs no other, and reads the volume once
-        let (guards, (v, init_host, all_locks)) = self
+        let (guards, (v, init_host, all_locks, parent, assumed)) = self
             .lock_for_from(vec![Self::vol_lock(dev)], || async {
-                let v = self.get_volume(dev).await?.ok_or_else(|| {
+                let v = self.volume_in_one_read(dev).await?.ok_or_else(|| {
                     DriverError::NotFound(format!(
                         "volume {dev} does not exist on array {}",
                         self.settings.array
@@ -365,22 +366,30 @@ impl Driver {
                 })?;
                 let policy = self.policy_of(&v);
                 let policy_child = ExportNames::child(&c.host, port_group, &policy);
-                let init_host = self.api.initiator(&c.initiator).await?.and_then(|i| i.host);
+                let (parent, fresh) = self.api.storage_group_noting(&names.parent).await?;
+                // our view shows our parent: the initiator is taken to be in
+                // our initiator group, which the export checks (`host_for`)
+                // before using it, reading the initiator only when it is not
+                let view_in_parent = parent
+                    .as_ref()
+                    .is_some_and(|p| p.maskingview.contains(&names.masking_view));
+                let assumed = !full && view_in_parent;
+                let init_host = if assumed {
+                    Some(names.initiator_group.clone())
+                } else {
+                    self.api.initiator(&c.initiator).await?.and_then(|i| i.host)
+                };
                 // a host whose view, parent and child are in place (as this
                 // process last read them) needs only the volume's membership:
                 // the export checks them without the host's locks and the
                 // membership is batched (`join_group`) under the child's lock
                 let in_place = !full
                     && init_host.is_some()
-                    && self
-                        .api
-                        .storage_group_cached(&names.parent)
-                        .await?
-                        .is_some_and(|p| {
-                            p.maskingview.contains(&names.masking_view)
-                                && (p.child_storage_group.contains(&policy_child)
-                                    || p.child_storage_group.contains(&names.no_slo_child))
-                        });
+                    && parent.as_ref().is_some_and(|p| {
+                        p.maskingview.contains(&names.masking_view)
+                            && (p.child_storage_group.contains(&policy_child)
+                                || p.child_storage_group.contains(&names.no_slo_child))
+                    });
                 let mut n = vec![Self::vol_lock(dev)];
                 if !in_place {
                     n.extend(names.lock_names());
@@ -393,7 +402,10 @@ impl Driver {
                         n.push(Self::host_lock(h));
                     }
                 }
-                Ok((n, (v, init_host, !in_place)))
+                Ok((
+                    n,
+                    (v, init_host, !in_place, fresh.then_some(parent), assumed),
+                ))
             })
             .await?;
         let mut saga = Saga::new();
@@ -401,12 +413,12 @@ impl Driver {
             .export_steps(
                 op,
                 &mut saga,
-                (&v, init_host),
+                (&v, init_host, parent),
                 c,
                 port_group,
                 names,
                 targets,
-                all_locks,
+                (all_locks, assumed),
             )
             .await;
         drop(guards);
@@ -446,6 +458,12 @@ impl Driver {
                                 export.masking_view
                             ))
                         })?;
+                    // the default group the move emptied (as its answer
+                    // said, unless something touched it since) goes
+                    if let Some(f) = &from {
+                        let _g = self.locks.lock_many(&[Self::sg_lock(f)]).await;
+                        self.drop_emptied_default(f).await;
+                    }
                     Ok(export)
                 }
                 .await
@@ -453,6 +471,17 @@ impl Driver {
             Err(e) => Err(e),
         };
         saga.finish(self, r).await
+    }
+
+    /// Deletes a default group an export's move left empty; the caller
+    /// holds its lock. A failure only leaves an empty group for the next
+    /// delete or retype in it: it does not fail the export.
+    async fn drop_emptied_default(&self, sg: &str) {
+        if naming::is_default_group(sg)
+            && let Err(e) = self.delete_group_if_unused(sg).await
+        {
+            tracing::warn!(storage_group = sg, error = %e, "could not delete the default group the export emptied");
+        }
     }
 
     fn policy_of(&self, v: &super::VolumeInfo) -> Policy {
@@ -514,12 +543,16 @@ impl Driver {
         &self,
         op: &Op,
         saga: &mut Saga,
-        (v, init_host): (&super::VolumeInfo, Option<String>),
+        (v, init_host, read_parent): (
+            &super::VolumeInfo,
+            Option<String>,
+            Option<Option<StorageGroup>>,
+        ),
         c: &Connector,
         port_group: &str,
         names: &ExportNames,
         targets: Vec<Target>,
-        all_locks: bool,
+        (all_locks, assumed): (bool, bool),
     ) -> Result<Planned> {
         let dev = v.device_id.as_str();
         let policy = self.policy_of(v);
@@ -549,7 +582,14 @@ impl Driver {
                 ));
             }
         }
-        let existing_host = self.host_for(c, names, init_host).await?;
+        let existing_host = match self.host_for(c, names, init_host).await {
+            // the initiator was taken to be in our group and is not: start
+            // over reading it (`full`), under the locks that then asks
+            Err(_) | Ok(None) if assumed => {
+                return Err(DriverError::Inconsistent(NEEDS_ALL_LOCKS.into()));
+            }
+            r => r?,
+        };
         let ig = existing_host
             .clone()
             .unwrap_or_else(|| names.initiator_group.clone());
@@ -572,7 +612,11 @@ impl Driver {
                 names.parent
             )));
         }
-        let parent = self.api.storage_group(&names.parent).await?;
+        // the parent as the plan read it from the array just now, or afresh
+        let parent = match read_parent {
+            Some(p) => p,
+            None => self.api.storage_group(&names.parent).await?,
+        };
         if let Some(p) = &parent
             && (p.service_level().is_some()
                 || p.maskingview.iter().any(|m| *m != names.masking_view)
@@ -625,15 +669,25 @@ impl Driver {
             None if in_default || v.policy_group.is_none() => policy_child.clone(),
             None => names.no_slo_child.clone(),
         };
-        let child_group = self.api.storage_group(&child).await?;
-        if let Some(g) = &child_group
-            && (g.parent_storage_group.iter().any(|p| *p != names.parent)
+        let foreign_child = |g: &StorageGroup| {
+            (g.parent_storage_group.iter().any(|p| *p != names.parent)
                 || !g.maskingview.iter().all(|m| *m == names.masking_view))
-        {
-            return Err(DriverError::Conflict(format!(
-                "storage group {child} exists but belongs to another masking view ({:?}, parents {:?}); nothing was changed",
-                g.maskingview, g.parent_storage_group
-            )));
+            .then(|| {
+                DriverError::Conflict(format!(
+                    "storage group {child} exists but belongs to another masking view ({:?}, parents {:?}); nothing was changed",
+                    g.maskingview, g.parent_storage_group
+                ))
+            })
+        };
+        // without a parent there is no child of ours yet: it is made below
+        // (and read only if it turns out to exist)
+        let child_group = if parent.is_none() && already.is_none() {
+            None
+        } else {
+            self.api.storage_group(&child).await?
+        };
+        if let Some(e) = child_group.as_ref().and_then(foreign_child) {
+            return Err(e);
         }
         let child_policy = if child == policy_child {
             policy.clone()
@@ -677,8 +731,18 @@ impl Driver {
             }
         }
         op.check()?;
-        if child_group.is_none() && self.make_group(&child, Some(&child_policy)).await? {
-            saga.did(Undo::DeleteGroup { sg: child.clone() });
+        if child_group.is_none() {
+            if self.make_group(&child, Some(&child_policy)).await? {
+                saga.did(Undo::DeleteGroup { sg: child.clone() });
+            } else if let Some(e) = self
+                .api
+                .storage_group(&child)
+                .await?
+                .as_ref()
+                .and_then(foreign_child)
+            {
+                return Err(e);
+            }
         }
         op.check()?;
         let nested = match &parent {
@@ -716,6 +780,8 @@ impl Driver {
                     to: default_group.clone(),
                     policy: Some(policy.clone()),
                 });
+                // decided on the move's answer (an undo makes it again)
+                self.drop_emptied_default(&default_group).await;
             } else {
                 self.api.add_volumes(&child, &[dev]).await?;
                 saga.did(Undo::RemoveFromGroup {
@@ -838,7 +904,11 @@ impl Driver {
                     n.extend(p.child_storage_group.iter().map(|c| Self::sg_lock(c)));
                 }
                 if let Some(v) = &v {
-                    n.push(Self::sg_lock(&self.policy_of(v).default_storage_group()));
+                    let p = self.policy_of(v);
+                    n.push(Self::sg_lock(&p.default_storage_group()));
+                    // this host's children by name (one may sit un-nested)
+                    n.push(Self::sg_lock(&ExportNames::child(host, port_group, &p)));
+                    n.push(Self::sg_lock(&names.no_slo_child));
                 }
                 Ok((n, (v, parent)))
             })
@@ -860,20 +930,42 @@ impl Driver {
                 names.masking_view, mv.storage_group, names.parent
             )));
         }
+        // the children the volume is in; also one of this host's child
+        // names it sits in un-nested (a removal stopped after unnesting it)
         let left: Vec<String> = match &v {
-            Some(v) => children
-                .iter()
-                .filter(|c| v.storage_groups.contains(c))
-                .cloned()
-                .collect(),
+            Some(v) => {
+                let mine = [
+                    ExportNames::child(host, port_group, &self.policy_of(v)),
+                    names.no_slo_child.clone(),
+                ];
+                v.storage_groups
+                    .iter()
+                    .filter(|g| children.contains(g) || mine.contains(g))
+                    .cloned()
+                    .collect()
+            }
             None => vec![],
         };
+        // children that became the volume's default group (`move_home`)
+        let mut renamed: Vec<&String> = Vec::new();
         if let Some(v) = &v {
             for child in &left {
                 op.check()?;
                 if v.policy_group.as_deref() == Some(child.as_str()) {
                     let p = self.policy_of(v);
-                    self.move_home(dev, child, &p).await?;
+                    let alone = v.group(child).is_some_and(|g| g.num_of_vols == 1);
+                    let nested = children.contains(child);
+                    if self
+                        .move_home(
+                            dev,
+                            child,
+                            &p,
+                            alone.then_some((names.parent.as_str(), nested)),
+                        )
+                        .await?
+                    {
+                        renamed.push(child);
+                    }
                 } else {
                     self.api.remove_volumes(child, &[dev]).await?;
                 }
@@ -882,10 +974,10 @@ impl Driver {
         // the children this volume left may be empty now; when it was in
         // none (a removal run again after a failure), any child may be
         let emptied = if left.is_empty() { &children } else { &left };
-        let mut removed = 0;
+        let mut removed = renamed.len();
         for child in emptied {
             op.check()?;
-            if self.cleanup_export_objects(&names, child).await? {
+            if !renamed.contains(&child) && self.cleanup_export_objects(&names, child).await? {
                 removed += 1;
             }
         }
@@ -898,15 +990,43 @@ impl Driver {
     }
 
     /// Moves a volume from an export child back into its policy's default
-    /// group, making the group when it is missing. Caller holds both locks.
-    async fn move_home(&self, dev: &str, child: &str, p: &Policy) -> Result<()> {
+    /// group, making the group when it is missing. When the volume is the
+    /// child's only one (`parent` given, with whether the child is still
+    /// nested in it) and the default group is missing,
+    /// the child itself (made for the same policy) leaves the parent and
+    /// takes the default group's name: two requests instead of five, and
+    /// `true` says the child is gone. Caller holds the locks of both groups
+    /// and of the parent.
+    async fn move_home(
+        &self,
+        dev: &str,
+        child: &str,
+        p: &Policy,
+        parent: Option<(&str, bool)>,
+    ) -> Result<bool> {
         let default = p.default_storage_group();
         match self.move_volume(dev, child, &default).await {
             Err(DriverError::Array(e)) if naming::names_missing_group(&e, &default) => {
+                if let Some((parent, nested)) = parent {
+                    // unnested first: a stop before the rename leaves the
+                    // volume in a child of this host's name, which the next
+                    // removal finds and finishes
+                    if nested {
+                        self.api.remove_child(parent, child).await?;
+                    }
+                    match self.api.rename_storage_group(child, &default).await {
+                        Ok(()) => return Ok(true),
+                        // made meanwhile, say: the volume moves into it
+                        Err(e) => {
+                            tracing::debug!(error = %e, child, "could not rename the child; moving the volume instead")
+                        }
+                    }
+                }
                 self.make_group(&default, Some(p)).await?;
-                self.move_volume(dev, child, &default).await
+                self.move_volume(dev, child, &default).await?;
+                Ok(false)
             }
-            other => other,
+            other => other.map(|()| false),
         }
     }
 

@@ -109,6 +109,9 @@ pub struct Driver {
     default_srp: Option<String>,
     /// Proof, surviving a crash, of what this workspace's creates made.
     pub journal: journal::Journal,
+    /// Volumes as this process last read them, with the change epoch of
+    /// the read ([`Driver::remember`]).
+    described: std::sync::Mutex<std::collections::HashMap<String, (u64, VolumeInfo)>>,
 }
 
 /// How long to keep looking for a volume whose create just succeeded
@@ -153,6 +156,7 @@ impl Driver {
             ucode: info.ucode,
             default_srp: info.default_fba_srp,
             journal: journal::Journal::for_workspace(),
+            described: Default::default(),
         })
     }
 
@@ -415,7 +419,9 @@ impl Driver {
         let Some(v) = self.api.volume(dev).await? else {
             return Ok(None);
         };
-        self.describe(v).await.map(Some)
+        let v = self.describe(v).await?;
+        self.remember(&v);
+        Ok(Some(v))
     }
 
     /// A volume for a refresh (Terraform's read of many resources): on
@@ -423,6 +429,9 @@ impl Driver {
     /// this process's reads and never used after one of its changes;
     /// otherwise (or when the volume is not in it) read alone.
     pub async fn refresh_volume(&self, dev: &str) -> Result<Option<VolumeInfo>> {
+        if let Some(v) = self.remembered(dev) {
+            return Ok(Some(v));
+        }
         let filter = format!("identifier like {}", naming::MANAGED_PREFIX);
         match self.api.volume_from_bulk(dev, &filter).await? {
             Some(d) => self.describe(d.into()).await.map(Some),
@@ -757,7 +766,7 @@ impl Driver {
         let (guards, (v, plan)) = self
             .lock_for(|| async {
                 let v = self
-                    .get_volume(dev)
+                    .volume_in_one_read(dev)
                     .await?
                     .ok_or_else(|| DriverError::NotFound(format!("volume {dev} does not exist")))?;
                 let plan = self.retype_plan(dev, &v, to)?;
@@ -786,13 +795,25 @@ impl Driver {
                     new_child,
                 } => {
                     if old_child != new_child {
-                        if self.ensure_group(new_child, Some(to)).await? {
+                        // made at once (usually missing); one made before
+                        // is read to see whether it is nested already
+                        let made = self.make_group(new_child, Some(to)).await?;
+                        let nested = if made {
                             saga.did(Undo::DeleteGroup {
                                 sg: new_child.clone(),
                             });
-                        }
-                        let p = self.api.storage_group(parent).await?.unwrap_or_default();
-                        if !p.child_storage_group.contains(new_child) {
+                            false
+                        } else {
+                            let g = self.api.storage_group(new_child).await?.unwrap_or_default();
+                            if g.parent_storage_group.iter().any(|p| p != parent) {
+                                return Err(DriverError::Conflict(format!(
+                                    "storage group {new_child} exists but is nested in {:?}, not in {parent}; nothing was changed",
+                                    g.parent_storage_group
+                                )));
+                            }
+                            g.parent_storage_group.contains(parent)
+                        };
+                        if !nested {
                             self.api.add_child(parent, new_child).await?;
                             saga.did(Undo::Unnest {
                                 parent: parent.clone(),
@@ -896,14 +917,6 @@ impl Driver {
                     target_default.clone()
                 }
             };
-            // the old policy's default group may be left empty for good
-            if let Some(old) = &v.policy
-                && old != to
-                && !v.storage_groups.contains(&old.default_storage_group())
-            {
-                self.delete_group_if_unused(&old.default_storage_group())
-                    .await?;
-            }
             // the array made the move: the volume is where it was put
             let mut now = v.clone();
             now.storage_groups.retain(|g| {
@@ -1086,24 +1099,8 @@ impl Driver {
         &self,
         pv: &unisphere::PrivateVolume,
     ) -> Option<(String, Policy, Vec<unisphere::TargetLink>)> {
-        let h = &pv.header;
-        let [sg] = h.storage_groups.as_slice() else {
-            return None;
-        };
-        if h.masking_views > 0 || pv.time_finder.source || !naming::is_default_group(sg) {
-            return None;
-        }
-        let slo = h.service_level.as_deref().filter(|s| *s != "None")?;
-        let wl = h.workload.as_deref().filter(|w| *w != "None");
-        let tail = match wl {
-            Some(w) => format!("-{slo}-{w}-SG"),
-            None => format!("-{slo}-SG"),
-        };
-        let srp = sg
-            .strip_prefix(naming::MANAGED_PREFIX)?
-            .strip_suffix(&tail)?;
-        let policy = Policy::new(srp, Some(slo), wl);
-        if policy.default_storage_group() != *sg {
+        let (sg, policy) = Self::only_in_default_group(pv)?;
+        if pv.time_finder.source {
             return None;
         }
         let links: Vec<unisphere::TargetLink> = pv
@@ -1117,7 +1114,96 @@ impl Driver {
         {
             return None;
         }
-        Some((sg.clone(), policy, links))
+        Some((sg, policy, links))
+    }
+
+    /// The default group and policy of a volume whose private detail shows
+    /// it in exactly one group, a default group of this provider, and in
+    /// no masking view.
+    fn only_in_default_group(pv: &unisphere::PrivateVolume) -> Option<(String, Policy)> {
+        let h = &pv.header;
+        let [sg] = h.storage_groups.as_slice() else {
+            return None;
+        };
+        if h.masking_views > 0 || !naming::is_default_group(sg) {
+            return None;
+        }
+        let slo = h.service_level.as_deref().filter(|s| *s != "None")?;
+        let wl = h.workload.as_deref().filter(|w| *w != "None");
+        let tail = match wl {
+            Some(w) => format!("-{slo}-{w}-SG"),
+            None => format!("-{slo}-SG"),
+        };
+        let srp = sg
+            .strip_prefix(naming::MANAGED_PREFIX)?
+            .strip_suffix(&tail)?;
+        let policy = Policy::new(srp, Some(slo), wl);
+        (policy.default_storage_group() == *sg).then(|| (sg.clone(), policy))
+    }
+
+    /// A volume as [`Driver::get_volume`] says, in one read on 9.0 and
+    /// later when it sits in exactly one group and in no view (the common
+    /// case: in its default group, or a group of its own before import);
+    /// otherwise with its groups read. Its policy comes from the private
+    /// detail's service level and workload; its SRP from the group's name
+    /// for a default group, else the provider's.
+    pub async fn volume_in_one_read(&self, dev: &str) -> Result<Option<VolumeInfo>> {
+        if self.api.has_move() {
+            let Some(pv) = self.api.private_volume(dev).await? else {
+                return Ok(None);
+            };
+            let h = &pv.header;
+            if let [sg] = h.storage_groups.as_slice()
+                && h.masking_views == 0
+            {
+                let slo = h.service_level.as_deref().filter(|s| *s != "None");
+                let (policy, policy_group) = match Self::only_in_default_group(&pv) {
+                    Some((g, p)) => (p, Some(g)),
+                    None => {
+                        let wl = h.workload.as_deref().filter(|w| *w != "None");
+                        let p = Policy::new(&self.settings.srp, slo, wl);
+                        // the group gives the service level; without one, only
+                        // the no-SLO default group is the volume's policy group
+                        let pg = (slo.is_some() || sg == naming::NO_SLO_GROUP).then(|| sg.clone());
+                        (p, pg)
+                    }
+                };
+                let tf = &pv.time_finder;
+                let v = VolumeInfo {
+                    device_id: h.volume_id.clone(),
+                    identifier: Some(h.identifier.clone()).filter(|i| !i.is_empty()),
+                    size_gb: h.cap_gb,
+                    wwn: h.wwn.clone(),
+                    storage_groups: vec![sg.clone()],
+                    policy: Some(policy),
+                    policy_group,
+                    snapvx_source: tf.source,
+                    snapvx_target: tf.target,
+                    masking_views: vec![],
+                    in_export_group: false,
+                    groups: vec![],
+                };
+                self.remember(&v);
+                return Ok(Some(v));
+            }
+        }
+        self.get_volume(dev).await
+    }
+
+    /// Keeps what a read said of a volume for this command's refresh of
+    /// it (an import reads it, then Terraform refreshes it at once); any
+    /// change by this process makes it stale.
+    fn remember(&self, v: &VolumeInfo) {
+        if let Ok(mut m) = self.described.lock() {
+            m.insert(v.device_id.clone(), (self.api.change_epoch(), v.clone()));
+        }
+    }
+
+    fn remembered(&self, dev: &str) -> Option<VolumeInfo> {
+        let m = self.described.lock().ok()?;
+        m.get(dev)
+            .filter(|(e, _)| *e == self.api.change_epoch())
+            .map(|(_, v)| v.clone())
     }
 
     /// The simple delete: unlink the complete copies this volume is a

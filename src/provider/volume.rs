@@ -723,7 +723,7 @@ impl Resource for VolumeResource {
             diags.error("Invalid import id", format!("import a vmax_volume by its device id, five hex digits such as 0001A, not {id:?}"));
             return None;
         }
-        let v = match d.get_volume(&dev).await {
+        let v = match d.volume_in_one_read(&dev).await {
             Ok(Some(v)) => v,
             Ok(None) => {
                 diags.error("Cannot import volume", format!("Unable to manage existing volume: device {dev} does not exist on array {}.", d.array()));

@@ -622,13 +622,22 @@ async fn sloprovisioning(
             let sg = sg.to_string();
             let sg2 = sg.clone();
             let link = link("storagegroup", &sg);
+            // a renamed group is answered under its new name
+            let answered = match edit.0.as_str() {
+                "renameStorageGroupParam" => {
+                    s(&edit.1, "new_storage_Group_name").unwrap_or_else(|| sg.clone())
+                }
+                _ => sg.clone(),
+            };
             let ans = sim
                 .mutate(array, body, "Modify Storage Group", &link, move |a| {
                     edit_storage_group(a, &sg2, edit)
                 })
                 .await?;
             Ok(sim
-                .sync_or_job(ans, StatusCode::OK, |a| render::storage_group(a, &sg, ver))
+                .sync_or_job(ans, StatusCode::OK, |a| {
+                    render::storage_group(a, &answered, ver)
+                })
                 .await)
         }
         ["storagegroup", sg] if *m == Method::DELETE => {
@@ -1220,6 +1229,13 @@ fn edit_storage_group(a: &mut Array, sg: &str, (action, p): (String, Value)) -> 
                 "Moving Volumes [{}] from [{sg}] to [{target}]",
                 ids.join(", ")
             ))
+        }
+        "renameStorageGroupParam" => {
+            let new = s(&p, "new_storage_Group_name").ok_or_else(|| {
+                SimError::bad_request("renameStorageGroupParam needs new_storage_Group_name")
+            })?;
+            a.rename_storage_group(sg, &new)?;
+            Ok(format!("Rename Storage Group [{sg}] to [{new}]"))
         }
         "editStorageGroupSLOParam" => {
             a.set_slo(sg, s(&p, "sloId"))?;

@@ -877,6 +877,38 @@ impl Array {
         Ok(())
     }
 
+    /// Renames a storage group; its volumes, nesting and views follow it.
+    pub fn rename_storage_group(&mut self, id: &str, new: &str) -> SimResult<()> {
+        check_object_name("storage group", new)?;
+        self.sg(id)?;
+        if self.storage_groups.contains_key(new) {
+            return Err(SimError::conflict(format!(
+                "A storage group named {new} already exists"
+            )));
+        }
+        let Some(mut g) = self.storage_groups.remove(id) else {
+            return Err(SimError::not_found(format!(
+                "Cannot find Storage Group {id}"
+            )));
+        };
+        g.id = new.to_string();
+        for other in self.storage_groups.values_mut() {
+            if other.parents.remove(id) {
+                other.parents.insert(new.to_string());
+            }
+            if other.children.remove(id) {
+                other.children.insert(new.to_string());
+            }
+        }
+        for mv in self.masking_views.values_mut() {
+            if mv.storage_group == id {
+                mv.storage_group = new.to_string();
+            }
+        }
+        self.storage_groups.insert(new.to_string(), g);
+        Ok(())
+    }
+
     pub fn remove_child(&mut self, parent: &str, child: &str) -> SimResult<()> {
         if !self.sg(parent)?.children.contains(child) {
             return Err(SimError::bad_request(format!(
@@ -1673,6 +1705,40 @@ mod tests {
             compression: false,
         })
         .unwrap();
+    }
+
+    #[test]
+    fn a_renamed_group_keeps_its_volumes_and_nesting() {
+        let mut a = arr();
+        sg(&mut a, "parent", None);
+        sg(&mut a, "child", Some("Diamond"));
+        sg(&mut a, "taken", Some("Gold"));
+        a.add_child("parent", "child").unwrap();
+        let devs = a.create_volumes_at("child", 1, 1024, None, 1).unwrap();
+        // a taken name or a bad one is refused, and nothing changes
+        assert_eq!(
+            a.rename_storage_group("child", "taken").unwrap_err().status,
+            409
+        );
+        assert_eq!(
+            a.rename_storage_group("child", "bad name")
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(a.rename_storage_group("nope", "x").unwrap_err().status, 404);
+        a.rename_storage_group("child", "OS-SRP_1-Diamond-SG")
+            .unwrap();
+        assert!(!a.storage_groups.contains_key("child"));
+        let g = &a.storage_groups["OS-SRP_1-Diamond-SG"];
+        assert_eq!(g.slo.as_deref(), Some("Diamond"));
+        assert!(g.volumes.contains(&devs[0]));
+        assert!(g.parents.contains("parent"));
+        assert!(
+            a.storage_groups["parent"]
+                .children
+                .contains("OS-SRP_1-Diamond-SG")
+        );
     }
 
     #[test]

@@ -270,6 +270,12 @@ impl Array {
         self.changed();
     }
 
+    /// The count of this process's changes (and group reads' invalidations)
+    /// so far: what was read at an unchanged count is still current.
+    pub fn change_epoch(&self) -> u64 {
+        self.epoch()
+    }
+
     fn epoch(&self) -> u64 {
         self.cache.lock().map(|c| c.epoch).unwrap_or(u64::MAX)
     }
@@ -447,6 +453,12 @@ impl Array {
     /// describing volumes (service level, views); decisions that remove or
     /// refuse something read [`Array::storage_group`].
     pub async fn storage_group_cached(&self, sg: &str) -> Result<Option<StorageGroup>> {
+        Ok(self.storage_group_noting(sg).await?.0)
+    }
+
+    /// [`Array::storage_group_cached`], saying whether it was read from
+    /// the array just now (`true`) or is what this process read before.
+    pub async fn storage_group_noting(&self, sg: &str) -> Result<(Option<StorageGroup>, bool)> {
         let cached = || {
             self.cache
                 .lock()
@@ -454,13 +466,13 @@ impl Array {
                 .and_then(|c| c.groups.get(sg).cloned())
         };
         if let Some(g) = cached() {
-            return Ok(Some(g));
+            return Ok((Some(g), false));
         }
         let _one = self.miss.lock().await;
         if let Some(g) = cached() {
-            return Ok(Some(g));
+            return Ok((Some(g), false));
         }
-        self.storage_group(sg).await
+        Ok((self.storage_group(sg).await?, true))
     }
 
     pub async fn list_storage_groups(&self, name: &str) -> Result<Vec<String>> {
@@ -680,6 +692,22 @@ impl Array {
             done,
         )
         .await
+    }
+
+    /// Renames a storage group (its volumes, service level and nesting
+    /// stay with it); the array refuses a name that is taken.
+    pub async fn rename_storage_group(&self, sg: &str, new: &str) -> Result<()> {
+        let r = self
+            .edit_sg(
+                &format!("rename storage group {sg} to {new}"),
+                sg,
+                json!({"renameStorageGroupParam": {"new_storage_Group_name": new}}),
+            )
+            .await
+            .map(|_| ());
+        self.forget(Some(&[sg, new]));
+        self.structure_changed();
+        r
     }
 
     pub async fn add_volumes(&self, sg: &str, devs: &[&str]) -> Result<()> {

@@ -152,6 +152,10 @@ pub struct PrivateHeader {
     pub volume_id: String,
     #[serde(rename = "userDefinedIdentifier", default)]
     pub identifier: String,
+    #[serde(default)]
+    pub wwn: String,
+    #[serde(rename = "capGB", default, deserialize_with = "flexible_f64")]
+    pub cap_gb: f64,
     #[serde(rename = "storageGroup", default)]
     pub storage_groups: Vec<String>,
     #[serde(rename = "numSymDevMaskingViews", default)]
