@@ -242,30 +242,6 @@ fn export_removals_stopped_at_each_step_finish_next_time() {
             Duration::from_millis(2000),
         );
         sim.set_faults(json!({}));
-        if std::env::var("DEBUG_REQ").is_ok() {
-            for r in sim
-                .hook_get("/sim/requests")
-                .as_array()
-                .unwrap()
-                .iter()
-                .rev()
-                .take(25)
-                .rev()
-            {
-                eprintln!(
-                    "{} {} {} {}",
-                    r["method"],
-                    r["path"],
-                    r["status"],
-                    r["body"]
-                        .as_str()
-                        .unwrap_or("")
-                        .chars()
-                        .take(120)
-                        .collect::<String>()
-                );
-            }
-        }
         assert!(!ok, "{out}");
         // the stop either came between two steps (the export stays in
         // state) or after the last one (the removal is complete): never
