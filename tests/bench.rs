@@ -72,7 +72,10 @@ impl Bench {
             // the requests in order (the log keeps the last 2,000)
             let log = self.sim.hook_get("/sim/requests");
             for r in log.as_array().into_iter().flatten().skip(seen) {
-                println!("    {} {} {}", r["method"], r["path"], r["status"]);
+                println!(
+                    "    {} {} {} {}",
+                    r["at_ms"], r["method"], r["path"], r["status"]
+                );
             }
         }
         let d = delta(&before, &after);

@@ -88,6 +88,25 @@ pub(crate) struct Queues<K, I, T> {
     /// The size of the last batch sent: waves are expected after a batch
     /// of several, not after a lone change.
     last: std::sync::atomic::AtomicUsize,
+    /// Per key: changes submitted and not yet answered, and the most seen
+    /// at once (how many Terraform runs in parallel into this key).
+    flight: Mutex<HashMap<K, (usize, usize)>>,
+}
+
+/// Counts a change in flight under its key until dropped.
+struct InFlight<'a, K: std::hash::Hash + Eq + Clone> {
+    flight: &'a Mutex<HashMap<K, (usize, usize)>>,
+    key: K,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Drop for InFlight<'_, K> {
+    fn drop(&mut self) {
+        if let Ok(mut f) = self.flight.lock()
+            && let Some(e) = f.get_mut(&self.key)
+        {
+            e.0 = e.0.saturating_sub(1);
+        }
+    }
 }
 
 impl<K, I, T> Default for Queues<K, I, T> {
@@ -96,6 +115,7 @@ impl<K, I, T> Default for Queues<K, I, T> {
             queues: Mutex::new(HashMap::new()),
             senders: Mutex::new(HashMap::new()),
             last: std::sync::atomic::AtomicUsize::new(0),
+            flight: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -105,6 +125,14 @@ impl<K: std::hash::Hash + Eq + Clone, I, T> Queues<K, I, T> {
         self.queues
             .lock()
             .map(|q| q.get(key).map_or(0, Vec::len))
+            .unwrap_or(0)
+    }
+
+    /// The most changes seen in flight at once under `key`.
+    fn peak(&self, key: &K) -> usize {
+        self.flight
+            .lock()
+            .map(|f| f.get(key).map_or(0, |e| e.1))
             .unwrap_or(0)
     }
 
@@ -137,6 +165,17 @@ impl<K: std::hash::Hash + Eq + Clone, I, T> Queues<K, I, T> {
             result: Mutex::new(None),
             done: Notify::new(),
         });
+        let _counted = {
+            if let Ok(mut f) = self.flight.lock() {
+                let e = f.entry(key.clone()).or_default();
+                e.0 += 1;
+                e.1 = e.1.max(e.0);
+            }
+            InFlight {
+                flight: &self.flight,
+                key: key.clone(),
+            }
+        };
         if let Ok(mut q) = self.queues.lock() {
             q.entry(key.clone()).or_default().push(me.clone());
         }
@@ -154,7 +193,7 @@ impl<K: std::hash::Hash + Eq + Clone, I, T> Queues<K, I, T> {
                 guard = sender.lock() => {
                     if !me.has_result() {
                         let wave = self.last.load(std::sync::atomic::Ordering::Relaxed) > 1;
-                        linger(wave, || self.queued(&key)).await;
+                        linger(wave, self.peak(&key), || self.queued(&key)).await;
                         let batch = self
                             .queues
                             .lock()
@@ -198,13 +237,17 @@ type Member = Slot<String, ()>;
 /// The queues of volumes joining groups.
 pub(crate) type Joins = Queues<JoinKey, String, ()>;
 
-/// A sender alone in its queue waits a moment for the rest of its wave:
-/// when a batch of several ends, Terraform starts the next operations one
-/// after another as it records each result, and the first of them would
-/// otherwise go alone. After a lone change (no wave seen) the wait is
-/// short; after a batch it lasts until no newcomer arrived for a while.
-async fn linger(wave: bool, queued: impl Fn() -> usize) {
-    if queued() > 1 {
+/// A sender waits a moment for the rest of its wave: when a batch of
+/// several ends, Terraform starts the next operations one after another as
+/// it records each result, and the first of them would otherwise go alone
+/// (or, once waves split, two half waves would alternate, each paying a
+/// whole job). It sends once as many are queued as were ever in flight at
+/// once under the key (`peak`: Terraform's parallelism into it). After a
+/// lone change (no wave seen) the wait is short; after a batch it lasts
+/// until no newcomer arrived for a while.
+async fn linger(wave: bool, peak: usize, queued: impl Fn() -> usize) {
+    let full = peak.max(2);
+    if queued() >= full {
         return;
     }
     let (most, quiet) = if wave {
@@ -218,6 +261,9 @@ async fn linger(wave: bool, queued: impl Fn() -> usize) {
     while start.elapsed() < most {
         tokio::time::sleep(LINGER_STEP).await;
         let now = queued();
+        if now >= full {
+            break;
+        }
         if now != seen {
             last_arrival = tokio::time::Instant::now();
             seen = now;
@@ -344,6 +390,18 @@ impl Driver {
             && let Some(bulk) = self.api.current_bulk().await
         {
             for v in bulk.values() {
+                if let Some(i) = &v.identifier
+                    && idents.contains(&i.as_str())
+                {
+                    out.entry(i.clone()).or_default().push(v.id.clone());
+                }
+            }
+            return Ok(out);
+        }
+        // the read-back of the previous batch under the same prefix, when
+        // this process changed nothing since (the next wave of creates)
+        if let Some(found) = self.api.known_under(idents) {
+            for v in found.iter() {
                 if let Some(i) = &v.identifier
                     && idents.contains(&i.as_str())
                 {
@@ -648,10 +706,17 @@ fn common_prefix(idents: &[&str]) -> String {
         .chars()
         .take_while(|c| *c != ' ' && *c != ',')
         .collect();
-    if p.is_empty() {
+    // cut back to a word boundary (`OS-bench-1` -> `OS-bench-`), so that
+    // the next batch of the same family falls under the same read; never
+    // back to the bare managed prefix (every managed volume)
+    let stem = match p.rfind(['-', '_', '.']) {
+        Some(i) if i + 1 > naming::MANAGED_PREFIX.len() => p[..=i].to_string(),
+        _ => p,
+    };
+    if stem.is_empty() {
         naming::MANAGED_PREFIX.to_string()
     } else {
-        p
+        stem
     }
 }
 
@@ -665,5 +730,10 @@ mod tests {
         assert_eq!(common_prefix(&["OS-a"]), "OS-a");
         assert_eq!(common_prefix(&["OS-a b", "OS-a c"]), "OS-a");
         assert_eq!(common_prefix(&["OS-x", "OS-y"]), "OS-");
+        assert_eq!(
+            common_prefix(&["OS-bench-10", "OS-bench-11"]),
+            "OS-bench-",
+            "a family's stem"
+        );
     }
 }

@@ -347,6 +347,11 @@ pub fn job(j: &Job, symmetrix: Option<&str>, now_ms: u64) -> Value {
     m.insert("status".into(), json!(status));
     m.insert("username".into(), json!(j.username));
     m.insert("resourceLink".into(), json!(j.resource_link));
+    m.insert("scheduled_date_milliseconds".into(), json!(j.created_ms));
+    m.insert(
+        "scheduled_date".into(),
+        json!(format_timestamp(j.created_ms)),
+    );
     m.insert(
         "last_modified_date_milliseconds".into(),
         json!(j.created_ms.max(now_ms.min(j.created_ms + j.duration_ms))),

@@ -95,7 +95,12 @@ pub struct Array {
     /// Bumped by every SnapVX change of this process: a snapshot list read
     /// before an unchanged count is still what this process left.
     snapshots: Arc<std::sync::atomic::AtomicU64>,
+    /// The last enhanced read of volumes by identifier prefix: the epoch it
+    /// was made in, the prefix, and what it found.
+    by_prefix: Arc<Mutex<Option<PrefixRead>>>,
 }
+
+type PrefixRead = (u64, String, Arc<Vec<VolumeDetail>>);
 
 /// One bulk read of volumes by device id (`None`: it failed), with the
 /// epoch it was made in.
@@ -203,6 +208,7 @@ impl Array {
             miss: Arc::default(),
             bulk: Arc::default(),
             snapshots: Arc::default(),
+            by_prefix: Arc::default(),
         }
     }
 
@@ -559,6 +565,30 @@ impl Array {
     /// Volumes in one enhanced-API request (Unisphere 10.x): `filter` as
     /// the API takes it (`identifier like OS-`), `None` for every volume.
     pub async fn volume_details(&self, filter: Option<&str>) -> Result<Vec<VolumeDetail>> {
+        let epoch = self.epoch();
+        let found = self.volume_details_read(filter).await?;
+        // a read of every volume under an identifier prefix says, until this
+        // process changes something, which identifiers under it are taken
+        if let Some(prefix) = filter.and_then(|f| f.strip_prefix("identifier like "))
+            && !prefix.contains(',')
+            && let Ok(mut k) = self.by_prefix.lock()
+            && epoch == self.epoch()
+        {
+            *k = Some((epoch, prefix.to_string(), Arc::new(found.clone())));
+        }
+        Ok(found)
+    }
+
+    /// The volumes of this process's last read under an identifier prefix
+    /// that covers every one of `idents`, when it changed nothing since.
+    pub fn known_under(&self, idents: &[&str]) -> Option<Arc<Vec<VolumeDetail>>> {
+        let k = self.by_prefix.lock().ok()?;
+        let (epoch, prefix, found) = k.as_ref()?;
+        (*epoch == self.epoch() && idents.iter().all(|i| i.starts_with(prefix.as_str())))
+            .then(|| found.clone())
+    }
+
+    async fn volume_details_read(&self, filter: Option<&str>) -> Result<Vec<VolumeDetail>> {
         let select = "identifier,cap_mb,cap_gb,wwn,snapvx_source,snapvx_target,storage_groups.id,masking_views.id";
         let mut q = vec![("select", select)];
         if let Some(f) = filter {

@@ -196,6 +196,9 @@ pub struct Client {
     cfg: Arc<Config>,
     base: String,
     version: String,
+    /// How long the array's jobs take, as its own clock says (a moving
+    /// average, 0 until one is seen): the first look at a job is aimed there.
+    job_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Client {
@@ -244,6 +247,7 @@ impl Client {
             cfg: Arc::new(cfg),
             base,
             version: String::new(),
+            job_ms: Arc::default(),
         };
         let v: VersionInfo = c.get_raw(op, "/version", &[]).await?;
         if let Some(want) = &c.cfg.api_version
@@ -404,10 +408,31 @@ impl Client {
     pub async fn wait_job(&self, op: &str, id: &str) -> Result<Job> {
         let deadline = tokio::time::Instant::now() + self.cfg.job_timeout;
         let path = self.path(&format!("system/job/{}", api::seg(id)));
-        let done = poll::poll(self.pace(), deadline, || async {
+        let learnt = self.job_ms.load(std::sync::atomic::Ordering::Relaxed);
+        let pace = match learnt {
+            0 => self.pace(),
+            ms => {
+                let max = self.cfg.job_poll_interval.max(Duration::from_millis(20));
+                poll::Pace::new(
+                    Duration::from_millis(ms)
+                        .max(Duration::from_millis(20))
+                        .min(max),
+                    max,
+                )
+            }
+        };
+        let done = poll::poll(pace, deadline, || async {
             let j: Job = self.get_raw(op, &path, &[]).await?;
             match j.status.as_str() {
-                "SUCCEEDED" => Ok(poll::Step::Done(j)),
+                "SUCCEEDED" => {
+                    if let Some(d) = j.duration_ms() {
+                        let old = self.job_ms.load(std::sync::atomic::Ordering::Relaxed);
+                        let new = if old == 0 { d } else { (old * 3 + d) / 4 };
+                        self.job_ms
+                            .store(new.max(1), std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Ok(poll::Step::Done(j))
+                }
                 "FAILED" => Err(Error::JobFailed {
                     op: op.into(),
                     job_id: id.into(),

@@ -85,6 +85,21 @@ pub struct Job {
     pub result: Option<String>,
     #[serde(default)]
     pub task: Vec<Task>,
+    #[serde(default)]
+    pub scheduled_date_milliseconds: Option<u64>,
+    #[serde(default)]
+    pub completed_date_milliseconds: Option<u64>,
+}
+
+impl Job {
+    /// How long the array took, from its own clock.
+    pub fn duration_ms(&self) -> Option<u64> {
+        let (s, c) = (
+            self.scheduled_date_milliseconds?,
+            self.completed_date_milliseconds?,
+        );
+        c.checked_sub(s)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
