@@ -199,6 +199,9 @@ pub struct Client {
     /// How long the array's jobs take, as its own clock says (a moving
     /// average, 0 until one is seen): the first look at a job is aimed there.
     job_ms: Arc<std::sync::atomic::AtomicU64>,
+    /// The shortest round trip of any request so far (ms; `u64::MAX`
+    /// until one is seen): what a request spends on the way, at least.
+    min_rtt_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Client {
@@ -248,6 +251,7 @@ impl Client {
             base,
             version: String::new(),
             job_ms: Arc::default(),
+            min_rtt_ms: Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX)),
         };
         let v: VersionInfo = c.get_raw(op, "/version", &[]).await?;
         if let Some(want) = &c.cfg.api_version
@@ -409,8 +413,15 @@ impl Client {
         let deadline = tokio::time::Instant::now() + self.cfg.job_timeout;
         let path = self.path(&format!("system/job/{}", api::seg(id)));
         let learnt = self.job_ms.load(std::sync::atomic::Ordering::Relaxed);
-        let pace = match learnt {
-            0 => self.pace(),
+        // the look is aimed to reach the array when the job is done: the
+        // job's duration less the shortest round trip seen (the accept's
+        // way back and the look's way there), so it is never early
+        let rtt = match self.min_rtt_ms.load(std::sync::atomic::Ordering::Relaxed) {
+            u64::MAX => 0,
+            r => r,
+        };
+        let pace = match learnt.saturating_sub(rtt) {
+            _ if learnt == 0 => self.pace(),
             ms => {
                 let max = self.cfg.job_poll_interval.max(Duration::from_millis(20));
                 poll::Pace::new(
@@ -519,10 +530,15 @@ impl Client {
                 rb = rb.json(b);
             }
             tracing::debug!(%method, path, attempt, "unisphere request");
+            let sent = std::time::Instant::now();
             let retry_after = match rb.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let text = resp.text().await.unwrap_or_default();
+                    self.min_rtt_ms.fetch_min(
+                        sent.elapsed().as_millis() as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                     let v: Value = if text.trim().is_empty() {
                         Value::Null
                     } else {

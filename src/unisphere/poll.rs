@@ -39,7 +39,7 @@ impl Pace {
         // the first look never comes early (it is aimed at when the work
         // is expected to be done); later ones spread both ways
         if n == 0 {
-            return base.mul_f64(1.0 + 0.2 * jitter.clamp(0.0, 1.0));
+            return base.mul_f64(1.0 + 0.1 * jitter.clamp(0.0, 1.0));
         }
         base.mul_f64((1.0 + 0.4 * (jitter - 0.5)).clamp(0.8, 1.2))
     }
@@ -88,7 +88,7 @@ mod tests {
     fn pauses_double_and_stay_within_bounds() {
         let p = Pace::new(Duration::from_millis(200), Duration::from_secs(3));
         assert_eq!(p.pause(0, 0.0), Duration::from_millis(200));
-        assert_eq!(p.pause(0, 0.5), Duration::from_millis(220));
+        assert_eq!(p.pause(0, 0.5), Duration::from_millis(210));
         assert_eq!(p.pause(1, 0.5), Duration::from_millis(400));
         assert_eq!(p.pause(10, 0.5), Duration::from_secs(3));
         assert!(p.pause(1, 0.0) >= Duration::from_millis(320));
