@@ -569,7 +569,7 @@ async fn sloprovisioning(
             let first = params.first().cloned().unwrap_or(Value::Null);
             let slo = s(&first, "sloId");
             let workload = s(&first, "workloadSelection");
-            let compression = !truthy(&first, "noCompression") && slo.is_some();
+            let no_compression = truthy(&first, "noCompression");
             let vols = if first.is_null() {
                 vec![]
             } else {
@@ -585,7 +585,7 @@ async fn sloprovisioning(
                         srp,
                         slo,
                         workload,
-                        compression,
+                        no_compression,
                     })?;
                     let mut made = Vec::new();
                     for (n, mb, ident) in vols {

@@ -307,7 +307,8 @@ pub struct NewStorageGroup {
     pub srp: Option<String>,
     pub slo: Option<String>,
     pub workload: Option<String>,
-    pub compression: bool,
+    /// The request's `noCompression` (compression-capable arrays only).
+    pub no_compression: bool,
 }
 
 impl Array {
@@ -561,6 +562,15 @@ impl Array {
             }
             self.check_workload(w)?;
         }
+        // only an array that compresses takes a choice about it; there a
+        // group with a service level compresses unless told not to
+        if p.no_compression && !self.compression_capable {
+            return Err(SimError::bad_request(format!(
+                "noCompression is not valid: array {} is not compression capable",
+                self.symmetrix_id
+            )));
+        }
+        let compression = self.compression_capable && slo.is_some() && !p.no_compression;
         self.storage_groups.insert(
             p.id.clone(),
             StorageGroup {
@@ -568,7 +578,7 @@ impl Array {
                 srp,
                 slo,
                 workload,
-                compression: p.compression,
+                compression,
                 ..Default::default()
             },
         );
@@ -998,7 +1008,19 @@ impl Array {
     }
 
     pub fn set_compression(&mut self, sg: &str, on: bool) -> SimResult<()> {
-        self.sg_mut(sg)?.compression = on;
+        if !self.compression_capable {
+            return Err(SimError::bad_request(format!(
+                "editCompressionParam is not valid: array {} is not compression capable",
+                self.symmetrix_id
+            )));
+        }
+        let g = self.sg_mut(sg)?;
+        if on && g.slo.is_none() {
+            return Err(SimError::bad_request(format!(
+                "Storage group {sg} has no service level: compression needs one"
+            )));
+        }
+        g.compression = on;
         Ok(())
     }
 
@@ -1702,9 +1724,49 @@ mod tests {
             srp: Some("SRP_1".into()),
             slo: slo.map(String::from),
             workload: None,
-            compression: false,
+            no_compression: false,
         })
         .unwrap();
+    }
+
+    #[test]
+    fn compression_is_a_choice_only_where_the_array_compresses() {
+        let group = |id: &str, slo: Option<&str>, no_compression: bool| NewStorageGroup {
+            id: id.into(),
+            srp: Some("SRP_1".into()),
+            slo: slo.map(String::from),
+            no_compression,
+            ..Default::default()
+        };
+        let mut a = arr();
+        a.create_storage_group(group("on", Some("Diamond"), false))
+            .unwrap();
+        a.create_storage_group(group("off", Some("Diamond"), true))
+            .unwrap();
+        a.create_storage_group(group("bare", None, false)).unwrap();
+        assert!(a.storage_groups["on"].compression);
+        assert!(!a.storage_groups["off"].compression);
+        assert!(!a.storage_groups["bare"].compression);
+        a.set_compression("off", true).unwrap();
+        assert!(a.storage_groups["off"].compression);
+        let e = a.set_compression("bare", true).unwrap_err();
+        assert!(e.message.contains("no service level"), "{}", e.message);
+        // a hybrid array compresses nothing and takes no choice about it
+        let mut h = arr();
+        h.compression_capable = false;
+        let e = h
+            .create_storage_group(group("x", Some("Diamond"), true))
+            .unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(
+            e.message.contains("not compression capable"),
+            "{}",
+            e.message
+        );
+        h.create_storage_group(group("y", Some("Diamond"), false))
+            .unwrap();
+        assert!(!h.storage_groups["y"].compression);
+        assert_eq!(h.set_compression("y", false).unwrap_err().status, 400);
     }
 
     #[test]
