@@ -160,10 +160,10 @@ impl Provider for VmaxProvider {
             .collect();
         attributes.push(Attribute::optional("insecure", Ty::Bool, "Skip verification of Unisphere's TLS certificate (test systems only; every run warns). Cannot be combined with `ca_cert_file`. Env: `VMAX_INSECURE` (`true` or `false`). Default `false`."));
         attributes.push(Attribute::optional("port_groups", Ty::list(Ty::String), "iSCSI port groups exports may use, in order of preference. Env: `VMAX_PORT_GROUPS` (comma-separated)."));
-        attributes.push(Attribute::optional("job_poll_interval", Ty::Number, "Seconds between polls of an asynchronous job (the seed's `interval`), 0.01 to 300. Env: `VMAX_JOB_POLL_INTERVAL`. Default 3."));
+        attributes.push(Attribute::optional("job_poll_interval", Ty::Number, "Longest pause, in seconds, between looks at an asynchronous job, 0.01 to 300: the first look is aimed at when the array's jobs usually finish (by the array's own clock), later ones back off up to this. Env: `VMAX_JOB_POLL_INTERVAL`. Default 3."));
         attributes.push(Attribute::optional("max_over_subscription_ratio", Ty::Number, "Reported by `vmax_pool` for schedulers that compare provisioned capacity to total × ratio. Env: `VMAX_MAX_OVER_SUBSCRIPTION_RATIO`. Default 20."));
         attributes.push(Attribute::optional("reserved_percentage", Ty::Number, "Share of each pool to keep free; `vmax_pool` reports the larger of this and the array's reserved percentage. Env: `VMAX_RESERVED_PERCENTAGE`. Default 0."));
-        attributes.push(Attribute::optional("job_timeout", Ty::Number, "Seconds to wait for one asynchronous job (the seed's `interval` × `retries`), 1 to 86400. Env: `VMAX_JOB_TIMEOUT`. Default 600."));
+        attributes.push(Attribute::optional("job_timeout", Ty::Number, "Seconds to wait for one asynchronous job, 1 to 86400. Env: `VMAX_JOB_TIMEOUT`. Default 600."));
         Schema {
             version: 0,
             block: Block {
