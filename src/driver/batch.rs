@@ -367,7 +367,7 @@ impl Driver {
         if leave
             && let Some(f) = from
             && naming::is_default_group(f)
-            && let Err(e) = self.delete_group_if_unused(f).await
+            && let Err(e) = self.delete_group_if_unused_again(f).await
         {
             tracing::warn!(storage_group = f, error = %e, "could not delete the emptied group; the next delete in it will");
         }

@@ -478,7 +478,7 @@ impl Driver {
     /// delete or retype in it: it does not fail the export.
     async fn drop_emptied_default(&self, sg: &str) {
         if naming::is_default_group(sg)
-            && let Err(e) = self.delete_group_if_unused(sg).await
+            && let Err(e) = self.delete_group_if_unused_again(sg).await
         {
             tracing::warn!(storage_group = sg, error = %e, "could not delete the default group the export emptied");
         }

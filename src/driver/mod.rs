@@ -388,6 +388,24 @@ impl Driver {
         Ok(())
     }
 
+    /// [`Driver::delete_group_if_unused`] for a clean-up that has no
+    /// operation to fail (the group was emptied by a change that is done):
+    /// a failure is tried again twice, a moment later, reading the group
+    /// afresh, so that a passing array error does not leave it behind.
+    pub(crate) async fn delete_group_if_unused_again(&self, sg: &str) -> Result<()> {
+        let mut attempt = 0u64;
+        loop {
+            match self.delete_group_if_unused(sg).await {
+                Err(e) if attempt < 2 => {
+                    attempt += 1;
+                    tracing::debug!(storage_group = sg, error = %e, attempt, "deleting the emptied group failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// Moves a volume between groups: the array's move on 9.0 and later,
     /// add-then-remove before. Caller holds both groups' locks.
     pub(crate) async fn move_volume(&self, dev: &str, from: &str, to: &str) -> Result<()> {
