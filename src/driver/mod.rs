@@ -1039,24 +1039,10 @@ impl Driver {
             && v.masking_views.is_empty()
             && !v.in_export_group
         {
-            let sg = p.default_storage_group();
             op.check()?;
-            self.leave_group(dev, &sg).await?;
-            let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
-            let r = async {
-                op.check()?;
-                self.api.free_volume(dev).await?;
-                match self.api.delete_volume(dev).await {
-                    Err(e) if !e.is_not_found() => Err(DriverError::from(e)),
-                    _ => Ok(()),
-                }
-            }
-            .await;
-            drop(_g);
-            if r.is_err() {
-                self.put_back(dev, p).await;
-            }
-            return r;
+            return self
+                .leave_and_delete(op, dev, &p.default_storage_group(), p)
+                .await;
         }
         // the read above gives the lock set (breaking links changes no
         // group); it is checked again under the locks
@@ -1264,6 +1250,13 @@ impl Driver {
             }
         }
         op.check()?;
+        self.leave_and_delete(op, dev, sg, p).await
+    }
+
+    /// A volume only in its default group `sg` (of policy `p`) leaves it
+    /// with the other volumes leaving it (one request), then is freed and
+    /// deleted under its own lock; if that fails it goes back into `sg`.
+    async fn leave_and_delete(&self, op: &Op, dev: &str, sg: &str, p: &Policy) -> Result<()> {
         self.leave_group(dev, sg).await?;
         let _g = self.locks.lock_many(&[Self::vol_lock(dev)]).await;
         let r = async {

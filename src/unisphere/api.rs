@@ -222,6 +222,16 @@ impl Array {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Runs a removal of export structure, with the structure epoch
+    /// bumped before and after it (what was checked in place before it,
+    /// or while it ran, is checked again).
+    async fn structural<T>(&self, f: impl Future<Output = T>) -> T {
+        self.structure_changed();
+        let r = f.await;
+        self.structure_changed();
+        r
+    }
+
     /// Marks that this process changed something on the array: a bulk
     /// read made before is not used again.
     fn changed(&self) {
@@ -802,9 +812,7 @@ impl Array {
     }
 
     pub async fn remove_child(&self, parent: &str, child: &str) -> Result<()> {
-        self.structure_changed();
-        let r = {
-            self.touching(
+        self.structural(self.touching(
             Some(&[parent, child]),
             self.edit_sg_checked(
                 &format!("unnest {child} from {parent}"),
@@ -816,27 +824,19 @@ impl Array {
                     })
                 },
             ),
-        )
+        ))
         .await
-        };
-        self.structure_changed();
-        r
     }
 
     /// Deletes a group (its parents and children learn of it: every
     /// group is forgotten).
     pub async fn delete_storage_group(&self, sg: &str) -> Result<()> {
-        self.structure_changed();
-        let r = {
-            let op = format!("delete storage group {sg}");
-            self.touching(
-                None,
-                self.delete_checked(&op, &["storagegroup", sg], || self.storage_group(sg)),
-            )
-            .await
-        };
-        self.structure_changed();
-        r
+        let op = format!("delete storage group {sg}");
+        self.structural(self.touching(
+            None,
+            self.delete_checked(&op, &["storagegroup", sg], || self.storage_group(sg)),
+        ))
+        .await
     }
 
     // ---- volumes ------------------------------------------------------------
@@ -1003,17 +1003,9 @@ impl Array {
     }
 
     pub async fn delete_host(&self, host: &str) -> Result<()> {
-        self.structure_changed();
-        let r = {
-            self.delete_checked(
-                &format!("delete initiator group {host}"),
-                &["host", host],
-                || self.host(host),
-            )
+        let op = format!("delete initiator group {host}");
+        self.structural(self.delete_checked(&op, &["host", host], || self.host(host)))
             .await
-        };
-        self.structure_changed();
-        r
     }
 
     // ---- masking views ------------------------------------------------------
@@ -1095,17 +1087,12 @@ impl Array {
     }
 
     pub async fn delete_masking_view(&self, mv: &str) -> Result<()> {
-        self.structure_changed();
-        let r = {
-            let op = format!("delete masking view {mv}");
-            self.touching(
-                None,
-                self.delete_checked(&op, &["maskingview", mv], || self.masking_view(mv)),
-            )
-            .await
-        };
-        self.structure_changed();
-        r
+        let op = format!("delete masking view {mv}");
+        self.structural(self.touching(
+            None,
+            self.delete_checked(&op, &["maskingview", mv], || self.masking_view(mv)),
+        ))
+        .await
     }
 
     // ---- ports --------------------------------------------------------------
