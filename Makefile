@@ -38,9 +38,9 @@ unit: check-rust
 
 acc: check-rust check-terraform
 	TF_ACC=1 TERRAFORM="$$(command -v $(TERRAFORM))" $(CARGO) test
-	@echo "acc: the volume, snapshot and export tests again, on a PowerMax 8000 (5978, no workloads, snap ids)"
+	@echo "acc: the volume, snapshot, export and QoS tests again, on a PowerMax 8000 (5978, no workloads, snap ids)"
 	VMAX_TEST_SEED=seeds/powermax-8000.json TF_ACC=1 TERRAFORM="$$(command -v $(TERRAFORM))" \
-	  $(CARGO) test --test volume_acc --test snapshot_acc --test export_acc
+	  $(CARGO) test --test volume_acc --test snapshot_acc --test export_acc --test qos_acc
 
 test: fmt clippy acc pyu4v
 

@@ -64,6 +64,68 @@ const CASES: &[(&str, &str, &[&str])] = &[
         &["srp", "SRP_9", "SRP_1"],
     ),
     (
+        r#"resource "vmax_volume" "v" {
+  name = "v"
+  size_gb = 1
+  service_level = "Gold"
+  qos {
+    max_iops = 150
+  }
+}"#,
+        "validate",
+        &["max_iops", "100 to 100000 IO/s in steps of 100"],
+    ),
+    (
+        r#"resource "vmax_volume" "v" {
+  name = "v"
+  size_gb = 1
+  service_level = "Gold"
+  qos {
+    max_mbps = 0
+  }
+}"#,
+        "validate",
+        &["max_mbps", "1 to 100000 MB/s"],
+    ),
+    (
+        r#"resource "vmax_volume" "v" {
+  name = "v"
+  size_gb = 1
+  service_level = "Gold"
+  qos {
+    max_mbps = 10
+    distribution = "Sometimes"
+  }
+}"#,
+        "validate",
+        &["distribution", "Never, OnFailure, Always"],
+    ),
+    (
+        r#"resource "vmax_volume" "v" {
+  name = "v"
+  size_gb = 1
+  service_level = "Gold"
+  qos {
+    distribution = "Always"
+  }
+}"#,
+        "validate",
+        &["qos needs max_iops, max_mbps or both"],
+    ),
+    (
+        r#"resource "vmax_volume" "v" {
+  name = "v"
+  size_gb = 1
+  service_level = "None"
+  compression = false
+  qos {
+    max_iops = 500
+  }
+}"#,
+        "validate",
+        &["compression", "qos", "needs a service level"],
+    ),
+    (
         r#"resource "vmax_iscsi_export" "e" {
   volume_id = "00100"
   host = ".web1"

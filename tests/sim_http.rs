@@ -481,3 +481,59 @@ fn identifier_lookups_can_lag_behind_creates() {
     std::thread::sleep(std::time::Duration::from_millis(2100));
     assert_eq!(sim.rest("GET", &q, None).1["count"], 1);
 }
+
+#[test]
+fn host_io_limits_and_compression_as_the_array_keeps_them() {
+    let sim = Sim::start();
+    // made with limits and without compression, in one request (the API's own example)
+    let body = json!({"srpId": "SRP_1", "storageGroupId": "q", "emulation": "FBA", "create_empty_storage_group": "true",
+        "sloBasedStorageGroupParam": [{"sloId": "Diamond", "workloadSelection": "None", "noCompression": true,
+            "setHostIOLimitsParam": {"host_io_limit_mb_sec": "100"},
+            "volumeAttributes": [{"num_of_vols": 0, "volume_size": "0", "capacityUnit": "GB"}]}]});
+    let (s, b) = sim.rest("POST", &format!("{}/storagegroup", sp(100)), Some(body));
+    assert_eq!(s, 201, "{b}");
+    for ver in [84, 92, 100] {
+        let (_, g) = sim.rest("GET", &format!("{}/storagegroup/q", sp(ver)), None);
+        assert_eq!(
+            g["hostIOLimit"],
+            json!({"host_io_limit_mb_sec": "100", "host_io_limit_io_sec": "NOLIMIT", "dynamicDistribution": "Never"}),
+            "{ver}"
+        );
+        assert_eq!(g["compression"], json!(false));
+    }
+    let put = |action: Value| {
+        sim.rest(
+            "PUT",
+            &format!("{}/storagegroup/q", sp(100)),
+            Some(json!({"editStorageGroupActionParam": action})),
+        )
+    };
+    // ranges and the IO/s step are refused with 400
+    for bad in [
+        json!({"host_io_limit_io_sec": "99"}),
+        json!({"host_io_limit_io_sec": "150"}),
+        json!({"host_io_limit_mb_sec": "0"}),
+        json!({"host_io_limit_mb_sec": "100001"}),
+        json!({"host_io_limit_io_sec": "500", "dynamicDistribution": "Sometimes"}),
+    ] {
+        let (s, b) = put(json!({"setHostIOLimitsParam": bad}));
+        assert_eq!(s, 400, "{bad}: {b}");
+    }
+    // a value left out keeps the group's
+    let (s, b) = put(
+        json!({"setHostIOLimitsParam": {"host_io_limit_io_sec": 500, "dynamicDistribution": "OnFailure"}}),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["hostIOLimit"],
+        json!({"host_io_limit_mb_sec": "100", "host_io_limit_io_sec": "500", "dynamicDistribution": "OnFailure"})
+    );
+    // NOLIMIT for both removes the limit
+    let (s, b) = put(
+        json!({"setHostIOLimitsParam": {"host_io_limit_io_sec": "NOLIMIT", "host_io_limit_mb_sec": "NOLIMIT", "dynamicDistribution": "Never"}}),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert!(b.get("hostIOLimit").is_none(), "{b}");
+    let (s, b) = put(json!({"editCompressionParam": {"compression": true}}));
+    assert_eq!((s, &b["compression"]), (200, &json!(true)), "{b}");
+}

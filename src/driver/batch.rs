@@ -26,7 +26,7 @@
 //! arrives while they wait for the slot return at once.
 
 use super::{Driver, DriverError, Policy, Result, naming};
-use crate::unisphere::{self, NewVolume, SloParam, Volume};
+use crate::unisphere::{self, NewVolume, Volume};
 use futures_util::future::join_all;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -611,11 +611,8 @@ impl Driver {
         let mut group_missing = false;
         loop {
             let r = match (&p.slo, group_missing) {
-                (Some(slo), true) => {
-                    let slo = SloParam {
-                        slo: slo.clone(),
-                        workload: p.workload.clone(),
-                    };
+                (Some(_), true) => {
+                    let slo = super::slo_param(p).expect("a policy with a service level");
                     self.api
                         .create_group_with_volumes(sg, &p.srp, &slo, vols, note)
                         .await

@@ -23,6 +23,7 @@ use super::naming::{self, Policy, short_host_name, short_port_group_name, trunca
 use super::saga::{Saga, Undo, not_found_ok};
 use super::{Driver, DriverError, Op, Result};
 use crate::unisphere::StorageGroup;
+use md5::Digest;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -92,17 +93,31 @@ impl ExportNames {
         ]
     }
 
-    /// The child group for a policy.
+    /// The child group for a policy: the seed's `OS-<host>-<srp>-<slo+workload>-<pg>`,
+    /// `-CD` when compression is disabled, and for host I/O limits `-Q`
+    /// and 6 hex digits of the md5 of the policy's default group name (a
+    /// child has no room for the readable form); the SRP part is shortened
+    /// when the whole would pass 64 characters.
     pub fn child(host: &str, port_group: &str, p: &Policy) -> String {
         let h = short_host_name(host);
         let pg = short_port_group_name(port_group);
         match &p.slo {
             None => format!("OS-{h}-No_SLO-{pg}"),
             Some(slo) => {
-                let srp = truncate_middle(&p.srp, 12);
                 let sw =
                     truncate_middle(&format!("{slo}{}", p.workload.as_deref().unwrap_or("")), 10);
-                format!("OS-{h}-{srp}-{sw}-{pg}")
+                let mut suffix = String::new();
+                if p.compression == naming::Compression::Off {
+                    suffix.push_str("-CD");
+                }
+                if p.qos.is_some() {
+                    let digest =
+                        hex::encode(md5::Md5::digest(p.default_storage_group().as_bytes()));
+                    suffix.push_str(&format!("-Q{}", &digest[..6]));
+                }
+                let room = 64 - format!("OS-{h}--{sw}-{pg}{suffix}").len();
+                let srp = truncate_middle(&p.srp, room.min(12));
+                format!("OS-{h}-{srp}-{sw}-{pg}{suffix}")
             }
         }
     }
@@ -1160,6 +1175,43 @@ mod tests {
             ExportNames::child("h", "pg", &Policy::new("SRP_1", None, None)),
             "OS-h-No_SLO-pg"
         );
+        // compression and limits follow the policy; the longest fit
+        let q = naming::Qos {
+            max_iops: Some(5000),
+            max_mbps: None,
+            distribution: naming::Distribution::Never,
+        };
+        let p = Policy::new("SRP_1", Some("Diamond"), Some("DSS"));
+        assert_eq!(
+            ExportNames::child("h", "pg", &p.clone().with(naming::Compression::Off, None)),
+            "OS-h-SRP_1-DiamondDSS-pg-CD"
+        );
+        let with_q = ExportNames::child(
+            "h",
+            "pg",
+            &p.clone().with(naming::Compression::Default, Some(q)),
+        );
+        assert!(with_q.starts_with("OS-h-SRP_1-DiamondDSS-pg-Q"), "{with_q}");
+        assert_eq!(with_q.len(), "OS-h-SRP_1-DiamondDSS-pg-Q".len() + 6);
+        let other = naming::Qos {
+            max_iops: Some(5100),
+            ..q
+        };
+        assert_ne!(
+            with_q,
+            ExportNames::child(
+                "h",
+                "pg",
+                &p.clone().with(naming::Compression::Default, Some(other))
+            )
+        );
+        let long = ExportNames::child(
+            "averyveryverylonghostname",
+            "OS-a-very-long-port-group",
+            &Policy::new("SRP_LONG_NAME_1", Some("Platinum"), Some("OLTP_REP"))
+                .with(naming::Compression::Off, Some(q)),
+        );
+        assert!(long.len() <= 64, "{long}");
     }
 
     #[test]

@@ -53,8 +53,69 @@ pub struct VolumeInfo {
     /// The volume's service level comes from a child group of an export
     /// (nested in a masking-view parent), which `vmax_iscsi_export` owns.
     pub in_export_group: bool,
+    /// What the volume's policy group really has (compression, host I/O
+    /// limits), when it was read; `None` when not.
+    pub settings: Option<GroupSettings>,
     /// Groups read along the way, by name.
     groups: Vec<StorageGroup>,
+}
+
+/// A storage group's compression and host I/O limits as the array has them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupSettings {
+    /// `None` when the array does not say.
+    pub compression: Option<bool>,
+    pub qos: Option<naming::Qos>,
+}
+
+impl GroupSettings {
+    pub fn of(g: &StorageGroup) -> GroupSettings {
+        GroupSettings {
+            compression: g.compression,
+            qos: g.host_io_limit.as_ref().and_then(|l| {
+                naming::Qos {
+                    max_iops: l.host_io_limit_io_sec,
+                    max_mbps: l.host_io_limit_mb_sec,
+                    distribution: l
+                        .dynamic_distribution
+                        .as_deref()
+                        .and_then(naming::Distribution::parse)
+                        .unwrap_or_default(),
+                }
+                .limits()
+            }),
+        }
+    }
+
+    /// What a group made for `p` has.
+    fn made_for(p: &Policy) -> GroupSettings {
+        GroupSettings {
+            compression: p.compression.choice(),
+            qos: p.qos,
+        }
+    }
+}
+
+/// The array's form of a policy's limits (`NOLIMIT` for none).
+fn limits_of(q: Option<&naming::Qos>) -> unisphere::Limits {
+    unisphere::Limits {
+        io_sec: q.and_then(|q| q.max_iops),
+        mb_sec: q.and_then(|q| q.max_mbps),
+        distribution: q
+            .map_or(naming::Distribution::Never, |q| q.distribution)
+            .as_str()
+            .to_string(),
+    }
+}
+
+/// The service-level part of a group made for `p`, if it has a level.
+pub(crate) fn slo_param(p: &Policy) -> Option<SloParam> {
+    p.slo.as_ref().map(|slo| SloParam {
+        slo: slo.clone(),
+        workload: p.workload.clone(),
+        no_compression: p.compression == naming::Compression::Off,
+        limits: p.qos.as_ref().map(|q| limits_of(Some(q))),
+    })
 }
 
 impl VolumeInfo {
@@ -74,6 +135,7 @@ impl VolumeInfo {
             snapvx_target: v.snapvx_target,
             masking_views: vec![],
             in_export_group: false,
+            settings: Some(GroupSettings::made_for(p)),
             groups: vec![],
         }
     }
@@ -102,6 +164,7 @@ pub struct Driver {
     slos: OnceCell<Vec<String>>,
     workloads: OnceCell<Vec<String>>,
     srps: OnceCell<Vec<String>>,
+    compression_capable: OnceCell<bool>,
     /// The array's microcode, learnt when connecting.
     ucode: String,
     /// The array's default SRP, learnt when connecting: a policy naming it
@@ -153,6 +216,7 @@ impl Driver {
             slos: OnceCell::new(),
             workloads: OnceCell::new(),
             srps: OnceCell::new(),
+            compression_capable: OnceCell::new(),
             ucode: info.ucode,
             default_srp: info.default_fba_srp,
             journal: journal::Journal::for_workspace(),
@@ -272,6 +336,14 @@ impl Driver {
     }
 
     /// The array's storage resource pools (read once per process).
+    /// Whether the array compresses (asked once per process, only when it matters).
+    pub async fn compression_capable(&self) -> Result<bool> {
+        Ok(*self
+            .compression_capable
+            .get_or_try_init(|| self.api.compression_capable())
+            .await?)
+    }
+
     pub async fn srps(&self) -> Result<&Vec<String>> {
         self.srps
             .get_or_try_init(|| async { Ok::<_, DriverError>(self.api.srps().await?) })
@@ -332,6 +404,20 @@ impl Driver {
                 ));
             }
         }
+        if let Some(q) = &p.qos
+            && let Err((attr, msg)) = q.check()
+        {
+            return Err(DriverError::invalid(attr, msg));
+        }
+        if p.compression != naming::Compression::Default && !self.compression_capable().await? {
+            return Err(DriverError::invalid(
+                "compression",
+                format!(
+                    "array {} does not compress (it is not an All Flash array), so compression cannot be chosen; remove compression",
+                    self.settings.array
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -355,12 +441,7 @@ impl Driver {
     /// Creates a storage group the caller has just read as missing (under
     /// its lock); made meanwhile by someone else (409) is `false`.
     pub(crate) async fn make_group(&self, sg: &str, p: Option<&Policy>) -> Result<bool> {
-        let slo = p.and_then(|p| {
-            p.slo.as_ref().map(|slo| SloParam {
-                slo: slo.clone(),
-                workload: p.workload.clone(),
-            })
-        });
+        let slo = p.and_then(slo_param);
         let srp = p.map(|p| p.srp.as_str()).unwrap_or("None");
         let r = self.api.create_storage_group(sg, srp, slo.as_ref()).await;
         match r {
@@ -475,17 +556,15 @@ impl Driver {
         let mut policy_group = None;
         let mut views = Vec::new();
         let mut in_export_group = false;
+        let mut settings = None;
         let mut groups = Vec::new();
         for sg in &v.storage_groups {
             if let Some(g) = self.api.storage_group_cached(sg).await? {
                 views.extend(g.maskingview.iter().cloned());
                 if let Some(slo) = g.service_level() {
                     in_export_group = !g.parent_storage_group.is_empty();
-                    policy = Some(Policy::new(
-                        g.srp.as_deref().unwrap_or(&self.settings.srp),
-                        Some(slo),
-                        g.workload_type(),
-                    ));
+                    policy = Some(self.policy_of_group(&g, slo).await?);
+                    settings = Some(GroupSettings::of(&g));
                     policy_group = Some(g.id.clone());
                 }
                 groups.push(g);
@@ -514,8 +593,68 @@ impl Driver {
             snapvx_target: v.snapvx_target,
             masking_views: views,
             in_export_group,
+            settings,
             groups,
         })
+    }
+
+    /// The policy a group with service level `slo` stands for: from its
+    /// name when it is a default group of this provider, else from what
+    /// it has (disabled compression counts only where the array compresses).
+    async fn policy_of_group(&self, g: &StorageGroup, slo: &str) -> Result<Policy> {
+        if let Some(p) = Policy::from_default_group(&g.id, slo, g.workload_type()) {
+            return Ok(p);
+        }
+        let have = GroupSettings::of(g);
+        let compression = match have.compression {
+            Some(false) if self.compression_capable().await? => naming::Compression::Off,
+            _ => naming::Compression::Default,
+        };
+        Ok(Policy::new(
+            g.srp.as_deref().unwrap_or(&self.settings.srp),
+            Some(slo),
+            g.workload_type(),
+        )
+        .with(compression, have.qos))
+    }
+
+    /// Gives a policy's group the compression and limits the policy asks
+    /// for, when someone changed them (the group is named for them, so
+    /// every volume in it asks the same). Returns what the group has now.
+    pub(crate) async fn ensure_group_settings(
+        &self,
+        sg: &str,
+        p: &Policy,
+    ) -> Result<Option<GroupSettings>> {
+        if p.slo.is_none() {
+            return Ok(None);
+        }
+        let Some(g) = self.api.storage_group_cached(sg).await? else {
+            return Ok(None);
+        };
+        let mut have = GroupSettings::of(&g);
+        if have.qos != p.qos {
+            tracing::info!(
+                storage_group = sg,
+                "setting the group's host I/O limits to its policy's"
+            );
+            self.api
+                .set_host_io_limits(sg, &limits_of(p.qos.as_ref()))
+                .await?;
+            have.qos = p.qos;
+        }
+        if let Some(want) = p.compression.choice()
+            && have.compression.is_some_and(|c| c != want)
+        {
+            tracing::info!(
+                storage_group = sg,
+                compression = want,
+                "setting the group's compression to its policy's"
+            );
+            self.api.set_compression(sg, want).await?;
+            have.compression = Some(want);
+        }
+        Ok(Some(have))
     }
 
     /// The refusal for an identifier that is taken.
@@ -585,15 +724,28 @@ impl Driver {
             dev: made.dev.clone(),
         });
         drop(_g);
-        match made.volume {
-            Some(v) => Ok(VolumeInfo::fresh(v, &sg, p)),
+        // a group found (not made) for compression or limits is checked
+        // for them; plain policies cost nothing more
+        let settings = if !made.made_group
+            && (p.qos.is_some() || p.compression != naming::Compression::Default)
+        {
+            self.ensure_group_settings(&sg, p).await?
+        } else {
+            None
+        };
+        let mut v = match made.volume {
+            Some(v) => VolumeInfo::fresh(v, &sg, p),
             None => self.get_volume(&made.dev).await?.ok_or_else(|| {
                 DriverError::Inconsistent(format!(
                     "volume {} was created but cannot be read back",
                     made.dev
                 ))
-            }),
+            })?,
+        };
+        if settings.is_some() {
+            v.settings = settings;
         }
+        Ok(v)
     }
 
     /// A volume under `identifier` that this workspace's journal proves it
@@ -804,6 +956,7 @@ impl Driver {
             })
             .await?;
         let mut saga = Saga::new();
+        let mut made_target = false;
         let r = async {
             op.check()?;
             let target = match &plan {
@@ -816,6 +969,7 @@ impl Driver {
                         // made at once (usually missing); one made before
                         // is read to see whether it is nested already
                         let made = self.make_group(new_child, Some(to)).await?;
+                        made_target = made;
                         let nested = if made {
                             saga.did(Undo::DeleteGroup {
                                 sg: new_child.clone(),
@@ -894,7 +1048,8 @@ impl Driver {
                         _ if v.storage_groups.contains(&target_default) => {}
                         Some(src) => {
                             // recorded first, undone last: after the volume left it
-                            if into_group("move").await? {
+                            made_target = into_group("move").await?;
+                            if made_target {
                                 saga.did(Undo::DeleteGroup {
                                     sg: target_default.clone(),
                                 });
@@ -907,7 +1062,8 @@ impl Driver {
                             });
                         }
                         None => {
-                            if into_group("add").await? {
+                            made_target = into_group("add").await?;
+                            if made_target {
                                 saga.did(Undo::DeleteGroup {
                                     sg: target_default.clone(),
                                 });
@@ -935,8 +1091,16 @@ impl Driver {
                     target_default.clone()
                 }
             };
+            // a group made for the policy has its settings; one found may
+            // have had them changed by someone
+            let settings = if made_target {
+                Some(GroupSettings::made_for(to))
+            } else {
+                self.ensure_group_settings(&target, to).await?
+            };
             // the array made the move: the volume is where it was put
             let mut now = v.clone();
+            now.settings = settings;
             now.storage_groups.retain(|g| {
                 !(naming::is_default_group(g)
                     || matches!(&plan, RetypePlan::Exported { old_child, .. } if old_child == g))
@@ -1134,15 +1298,7 @@ impl Driver {
         }
         let slo = h.service_level.as_deref().filter(|s| *s != "None")?;
         let wl = h.workload.as_deref().filter(|w| *w != "None");
-        let tail = match wl {
-            Some(w) => format!("-{slo}-{w}-SG"),
-            None => format!("-{slo}-SG"),
-        };
-        let srp = sg
-            .strip_prefix(naming::MANAGED_PREFIX)?
-            .strip_suffix(&tail)?;
-        let policy = Policy::new(srp, Some(slo), wl);
-        (policy.default_storage_group() == *sg).then(|| (sg.clone(), policy))
+        Policy::from_default_group(sg, slo, wl).map(|p| (sg.clone(), p))
     }
 
     /// A volume as [`Driver::get_volume`] says, in one read on 9.0 and
@@ -1185,6 +1341,7 @@ impl Driver {
                     snapvx_target: tf.target,
                     masking_views: vec![],
                     in_export_group: false,
+                    settings: None,
                     groups: vec![],
                 };
                 self.remember(&v);
@@ -1192,6 +1349,22 @@ impl Driver {
             }
         }
         self.get_volume(dev).await
+    }
+
+    /// Reads what the volume's policy group has (compression and host I/O
+    /// limits) when the volume was read without it (import).
+    pub async fn read_settings(&self, v: &mut VolumeInfo) -> Result<()> {
+        if v.settings.is_none()
+            && let Some(pg) = &v.policy_group
+            && let Some(g) = self.api.storage_group_cached(pg).await?
+        {
+            v.settings = Some(GroupSettings::of(&g));
+            if let Some(slo) = g.service_level() {
+                v.policy = Some(self.policy_of_group(&g, slo).await?);
+            }
+            self.remember(v);
+        }
+        Ok(())
     }
 
     /// Keeps what a read said of a volume for this command's refresh of

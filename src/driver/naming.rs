@@ -21,12 +21,136 @@ pub fn is_default_group(sg: &str) -> bool {
     sg.starts_with(MANAGED_PREFIX) && sg.ends_with("-SG") && !sg.contains("-I-")
 }
 
-/// A storage policy: SRP, service level and workload (`None` = none).
+/// How a host I/O limit is spread over the directors of a port group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Distribution {
+    #[default]
+    Never,
+    OnFailure,
+    Always,
+}
+
+impl Distribution {
+    pub const NAMES: [&'static str; 3] = ["Never", "OnFailure", "Always"];
+
+    pub fn parse(s: &str) -> Option<Distribution> {
+        match s {
+            "Never" => Some(Distribution::Never),
+            "OnFailure" => Some(Distribution::OnFailure),
+            "Always" => Some(Distribution::Always),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// The host I/O limits of a policy (the array's range: 100 to 100,000
+/// IO/s in steps of 100, 1 to 100,000 MB/s). `None` = no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Qos {
+    pub max_iops: Option<u32>,
+    pub max_mbps: Option<u32>,
+    pub distribution: Distribution,
+}
+
+pub const IOPS_RANGE: (u32, u32) = (100, 100_000);
+pub const IOPS_STEP: u32 = 100;
+pub const MBPS_RANGE: (u32, u32) = (1, 100_000);
+
+impl Qos {
+    /// Limits with neither value set are no limits.
+    pub fn limits(self) -> Option<Qos> {
+        (self.max_iops.is_some() || self.max_mbps.is_some()).then_some(self)
+    }
+
+    /// The readable group-name part: `-Q<iops>IO`, `-<mbps>MB` (`-Q<mbps>MB`
+    /// alone), then `-OnFail` or `-Always` unless the distribution is `Never`.
+    pub fn suffix(&self) -> String {
+        let mut s = String::from("-Q");
+        match (self.max_iops, self.max_mbps) {
+            (Some(i), Some(m)) => s.push_str(&format!("{i}IO-{m}MB")),
+            (Some(i), None) => s.push_str(&format!("{i}IO")),
+            (None, Some(m)) => s.push_str(&format!("{m}MB")),
+            (None, None) => return String::new(),
+        }
+        match self.distribution {
+            Distribution::Never => {}
+            Distribution::OnFailure => s.push_str("-OnFail"),
+            Distribution::Always => s.push_str("-Always"),
+        }
+        s
+    }
+
+    /// Checks the array's ranges; the message names the attribute.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(i) = self.max_iops
+            && (i < IOPS_RANGE.0 || i > IOPS_RANGE.1 || i % IOPS_STEP != 0)
+        {
+            return Err((
+                "qos.max_iops",
+                format!(
+                    "max_iops must be {} to {} IO/s in steps of {IOPS_STEP} (the array's host I/O limit), not {i}",
+                    IOPS_RANGE.0, IOPS_RANGE.1
+                ),
+            ));
+        }
+        if let Some(m) = self.max_mbps
+            && (m < MBPS_RANGE.0 || m > MBPS_RANGE.1)
+        {
+            return Err((
+                "qos.max_mbps",
+                format!(
+                    "max_mbps must be {} to {} MB/s (the array's host I/O limit), not {m}",
+                    MBPS_RANGE.0, MBPS_RANGE.1
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A policy's compression: the array's default (compressed on arrays that
+/// compress), asked for, or disabled (the seed's `-CD` groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Compression {
+    #[default]
+    Default,
+    On,
+    Off,
+}
+
+impl Compression {
+    pub fn from_choice(c: Option<bool>) -> Compression {
+        match c {
+            None => Compression::Default,
+            Some(true) => Compression::On,
+            Some(false) => Compression::Off,
+        }
+    }
+
+    pub fn choice(self) -> Option<bool> {
+        match self {
+            Compression::Default => None,
+            Compression::On => Some(true),
+            Compression::Off => Some(false),
+        }
+    }
+}
+
+/// A storage policy: SRP, service level and workload (`None` = none),
+/// compression and host I/O limits. Each policy has its own default group.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Policy {
     pub srp: String,
     pub slo: Option<String>,
     pub workload: Option<String>,
+    /// Only with a service level (the array compresses only such groups).
+    pub compression: Compression,
+    /// Only with a service level; never limits with no value.
+    pub qos: Option<Qos>,
 }
 
 impl Policy {
@@ -39,16 +163,79 @@ impl Policy {
             srp: srp.to_string(),
             slo: clean(slo),
             workload: clean(workload),
+            compression: Compression::Default,
+            qos: None,
         }
     }
 
-    /// `OS-<srp>-<slo>-<workload>-SG`, `OS-<srp>-<slo>-SG`, or `OS-no_SLO-SG`.
-    pub fn default_storage_group(&self) -> String {
-        match (&self.slo, &self.workload) {
-            (None, _) => NO_SLO_GROUP.to_string(),
-            (Some(s), None) => format!("OS-{}-{s}-SG", self.srp),
-            (Some(s), Some(w)) => format!("OS-{}-{s}-{w}-SG", self.srp),
+    /// The same policy with this compression and these limits (dropped
+    /// without a service level, as the array has no such groups).
+    pub fn with(mut self, compression: Compression, qos: Option<Qos>) -> Self {
+        if self.slo.is_some() {
+            self.compression = compression;
+            self.qos = qos.and_then(Qos::limits);
         }
+        self
+    }
+
+    /// The policy's group-name suffix after the service level: `-CD` when
+    /// compression is disabled, then the limits' suffix.
+    fn settings_suffix(&self) -> String {
+        let mut s = String::new();
+        if self.compression == Compression::Off {
+            s.push_str("-CD");
+        }
+        if let Some(q) = &self.qos {
+            s.push_str(&q.suffix());
+        }
+        s
+    }
+
+    /// `OS-<srp>-<slo>-<workload>[-CD][<limits>]-SG`, without the workload
+    /// part when there is none, or `OS-no_SLO-SG`. A name longer than the
+    /// array's 64 characters keeps its suffix whole and shortens the
+    /// `<srp>-<slo>-<workload>` part, marked with 4 hex digits of the full
+    /// name's md5 (so different policies never share a group).
+    pub fn default_storage_group(&self) -> String {
+        let body = match (&self.slo, &self.workload) {
+            (None, _) => return NO_SLO_GROUP.to_string(),
+            (Some(s), None) => format!("{}-{s}", self.srp),
+            (Some(s), Some(w)) => format!("{}-{s}-{w}", self.srp),
+        };
+        let suffix = self.settings_suffix();
+        let full = format!("OS-{body}{suffix}-SG");
+        if full.len() <= 64 {
+            return full;
+        }
+        let digest = &hex::encode(Md5::digest(full.as_bytes()))[..4];
+        let keep = 64 - "OS-".len() - suffix.len() - "-SG".len() - 5;
+        format!("OS-{}-{digest}{suffix}-SG", truncate_middle(&body, keep))
+    }
+
+    /// The policy whose default group is `sg`, for a volume of service
+    /// level `slo` and workload `workload` (as the array reports them);
+    /// `None` when `sg` is not such a group's name.
+    pub fn from_default_group(sg: &str, slo: &str, workload: Option<&str>) -> Option<Policy> {
+        let mut rest = sg.strip_prefix(MANAGED_PREFIX)?.strip_suffix("-SG")?;
+        let mut qos = None;
+        if let Some(i) = rest.rfind("-Q")
+            && let Some(q) = parse_qos_suffix(&rest[i..])
+        {
+            qos = Some(q);
+            rest = &rest[..i];
+        }
+        let mut compression = Compression::Default;
+        if let Some(r) = rest.strip_suffix("-CD") {
+            compression = Compression::Off;
+            rest = r;
+        }
+        let tail = match workload {
+            Some(w) => format!("-{slo}-{w}"),
+            None => format!("-{slo}"),
+        };
+        let srp = rest.strip_suffix(&tail)?;
+        let p = Policy::new(srp, Some(slo), workload).with(compression, qos);
+        (p.default_storage_group() == sg).then_some(p)
     }
 
     /// `<slo>+<workload>+<srp>+<array>` with `None` for missing parts.
@@ -70,6 +257,34 @@ impl Policy {
             self.workload.as_deref().unwrap_or("None")
         )
     }
+}
+
+/// Reads a [`Qos::suffix`] back (`-Q5000IO-200MB-OnFail`).
+fn parse_qos_suffix(s: &str) -> Option<Qos> {
+    let mut parts = s.strip_prefix("-Q")?.split('-');
+    let mut q = Qos::default();
+    let first = parts.next()?;
+    let num = |p: &str, unit: &str| p.strip_suffix(unit)?.parse::<u32>().ok();
+    if let Some(i) = num(first, "IO") {
+        q.max_iops = Some(i);
+    } else {
+        q.max_mbps = Some(num(first, "MB")?);
+    }
+    for p in parts {
+        match p {
+            "OnFail" if q.distribution == Distribution::Never => {
+                q.distribution = Distribution::OnFailure
+            }
+            "Always" if q.distribution == Distribution::Never => {
+                q.distribution = Distribution::Always
+            }
+            _ if q.max_mbps.is_none() && q.distribution == Distribution::Never => {
+                q.max_mbps = Some(num(p, "MB")?)
+            }
+            _ => return None,
+        }
+    }
+    (q.suffix() == s).then_some(q)
 }
 
 /// The array's rule for names of storage groups, hosts, port groups and
@@ -164,6 +379,102 @@ mod tests {
         assert_eq!(
             Policy::new("SRP_1", None, None).location_info("000197800123"),
             "000197800123#SRP_1#None#None"
+        );
+    }
+
+    #[test]
+    fn policies_with_settings_have_their_own_groups() {
+        let base = Policy::new("SRP_1", Some("Diamond"), Some("OLTP"));
+        let q = |i, m, d| Qos {
+            max_iops: i,
+            max_mbps: m,
+            distribution: d,
+        };
+        let cases = [
+            (Compression::Default, None, "OS-SRP_1-Diamond-OLTP-SG"),
+            (Compression::On, None, "OS-SRP_1-Diamond-OLTP-SG"),
+            (Compression::Off, None, "OS-SRP_1-Diamond-OLTP-CD-SG"),
+            (
+                Compression::Default,
+                Some(q(Some(5000), Some(200), Distribution::OnFailure)),
+                "OS-SRP_1-Diamond-OLTP-Q5000IO-200MB-OnFail-SG",
+            ),
+            (
+                Compression::Off,
+                Some(q(None, Some(200), Distribution::Never)),
+                "OS-SRP_1-Diamond-OLTP-CD-Q200MB-SG",
+            ),
+            (
+                Compression::Default,
+                Some(q(Some(100), None, Distribution::Always)),
+                "OS-SRP_1-Diamond-OLTP-Q100IO-Always-SG",
+            ),
+        ];
+        for (c, qos, name) in cases {
+            let p = base.clone().with(c, qos);
+            assert_eq!(p.default_storage_group(), name);
+            let back = Policy::from_default_group(name, "Diamond", Some("OLTP")).unwrap();
+            assert_eq!(back.qos, p.qos, "{name}");
+            assert_eq!(back.default_storage_group(), name);
+        }
+        // limits with no value are no limits; no settings without a level
+        assert_eq!(
+            base.clone()
+                .with(
+                    Compression::Default,
+                    Some(q(None, None, Distribution::Always))
+                )
+                .qos,
+            None
+        );
+        let none = Policy::new("SRP_1", None, None).with(
+            Compression::Off,
+            Some(q(Some(100), None, Distribution::Never)),
+        );
+        assert_eq!(none.default_storage_group(), NO_SLO_GROUP);
+        // the longest names stay within 64 characters and stay apart
+        let worst = |srp: &str, i| {
+            Policy::new(srp, Some("Platinum"), Some("OLTP_REP"))
+                .with(
+                    Compression::Off,
+                    Some(q(Some(i), Some(100_000), Distribution::OnFailure)),
+                )
+                .default_storage_group()
+        };
+        let a = worst("SRP_1", 100_000);
+        assert!(a.len() <= 64, "{a}");
+        let long = "A_VERY_LONG_STORAGE_RESOURCE_POOL_NAME";
+        let (b, c) = (worst(long, 100_000), worst(long, 99_900));
+        assert!(b.len() <= 64 && c.len() <= 64, "{b} {c}");
+        assert_ne!(b, c);
+        assert!(b.ends_with("-CD-Q100000IO-100000MB-OnFail-SG"), "{b}");
+        assert_ne!(
+            worst("A_VERY_LONG_STORAGE_RESOURCE_POOL_NAME_2", 100),
+            worst("A_VERY_LONG_STORAGE_RESOURCE_POOL_NAME_3", 100)
+        );
+        // names that are not such groups
+        assert!(
+            Policy::from_default_group("OS-SRP_1-Diamond-OLTP-Qx-SG", "Diamond", Some("OLTP"))
+                .is_none()
+        );
+        assert!(Policy::from_default_group("mine", "Diamond", None).is_none());
+    }
+
+    #[test]
+    fn limits_follow_the_array_ranges() {
+        let q = |i, m| Qos {
+            max_iops: i,
+            max_mbps: m,
+            distribution: Distribution::Never,
+        };
+        assert!(q(Some(100), Some(1)).check().is_ok());
+        assert!(q(Some(100_000), Some(100_000)).check().is_ok());
+        assert_eq!(q(Some(99), None).check().unwrap_err().0, "qos.max_iops");
+        assert_eq!(q(Some(150), None).check().unwrap_err().0, "qos.max_iops");
+        assert_eq!(q(None, Some(0)).check().unwrap_err().0, "qos.max_mbps");
+        assert_eq!(
+            q(None, Some(100_001)).check().unwrap_err().0,
+            "qos.max_mbps"
         );
     }
 

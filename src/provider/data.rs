@@ -160,7 +160,8 @@ impl DataSource for PoolData {
                     n("max_over_subscription_ratio", "The provider's `max_over_subscription_ratio`."),
                     Attribute::computed("thin_provisioning_support", Ty::Bool, "Always true: VMAX volumes are thin."),
                     Attribute::computed("thick_provisioning_support", Ty::Bool, "Always false."),
-                    Attribute::computed("qos_support", Ty::Bool, "False: this release sets no host I/O limits."),
+                    Attribute::computed("qos_support", Ty::Bool, "True: `vmax_volume` sets host I/O limits (its `qos` block)."),
+                    Attribute::computed("compression_capable", Ty::Bool, "Whether the array compresses (All Flash arrays do); only then can `vmax_volume` choose `compression`."),
                     Attribute::computed("vendor_name", Ty::String, "`Dell EMC`."),
                     Attribute::computed("driver_version", Ty::String, "Version of the driver semantics implemented."),
                     Attribute::computed("storage_protocol", Ty::String, "`iSCSI`."),
@@ -215,7 +216,15 @@ impl DataSource for PoolData {
                 return None;
             }
         };
+        let compression_capable = match d.compression_capable().await {
+            Ok(c) => c,
+            Err(e) => {
+                super::report(diags, "Cannot read whether the array compresses", &e);
+                return None;
+            }
+        };
         let j = json!({
+            "compression_capable": compression_capable,
             "srp": srp,
             "service_level": config.get("service_level").as_str(),
             "workload": config.get("workload").as_str(),
@@ -225,7 +234,7 @@ impl DataSource for PoolData {
             "headroom_capacity_gb": stats.headroom_gb,
             "reserved_percentage": stats.reserved_percentage,
             "max_over_subscription_ratio": extras.max_over_subscription_ratio,
-            "thin_provisioning_support": true, "thick_provisioning_support": false, "qos_support": false,
+            "thin_provisioning_support": true, "thick_provisioning_support": false, "qos_support": true,
             "vendor_name": "Dell EMC", "driver_version": DRIVER_VERSION, "storage_protocol": "iSCSI",
         });
         encode(j, &self.schema().block.ty(), diags)

@@ -2,6 +2,7 @@
 //! retype, manage (import) and unmanage.
 
 use super::{Shared, op, report};
+use crate::driver::naming::{Compression, Distribution, Qos};
 use crate::driver::snapshot::{Source, parse_snapshot_id};
 use crate::driver::{Policy, VolumeInfo, naming};
 use crate::tfplugin::{
@@ -51,6 +52,42 @@ pub struct VolumeState {
     pub source: Option<SourceCfg>,
     #[serde(default)]
     pub wait_for_copy: Option<bool>,
+    /// `None`: the array's default.
+    #[serde(default)]
+    pub compression: Option<bool>,
+    #[serde(default)]
+    pub qos: Option<QosCfg>,
+}
+
+/// The `qos` block: host I/O limits.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct QosCfg {
+    pub max_iops: Option<i64>,
+    pub max_mbps: Option<i64>,
+    pub distribution: Option<String>,
+}
+
+impl QosCfg {
+    fn to_qos(&self) -> Qos {
+        let n = |v: Option<i64>| v.and_then(|x| u32::try_from(x).ok());
+        Qos {
+            max_iops: n(self.max_iops),
+            max_mbps: n(self.max_mbps),
+            distribution: self
+                .distribution
+                .as_deref()
+                .and_then(Distribution::parse)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn from_qos(q: &Qos) -> QosCfg {
+        QosCfg {
+            max_iops: q.max_iops.map(i64::from),
+            max_mbps: q.max_mbps.map(i64::from),
+            distribution: Some(q.distribution.as_str().to_string()),
+        }
+    }
 }
 
 /// Where a new volume's data comes from (`source` block).
@@ -81,6 +118,10 @@ impl VolumeState {
             Some(&self.service_level),
             self.workload.as_deref(),
         )
+        .with(
+            Compression::from_choice(self.compression),
+            self.qos.as_ref().map(QosCfg::to_qos),
+        )
     }
 
     /// Fills what the array says, keeping configuration-only fields.
@@ -99,6 +140,18 @@ impl VolumeState {
         self.workload = p.workload.clone();
         self.srp = Some(p.srp.clone());
         self.pool_name = Some(p.pool_name(array));
+        // limits as the group has them (none = no block); compression only
+        // when chosen (unset is the array's default, whatever it is)
+        if let Some(st) = &v.settings {
+            self.qos = st.qos.as_ref().map(QosCfg::from_qos);
+            if self.compression.is_some()
+                && let Some(c) = st.compression
+            {
+                self.compression = Some(c);
+            }
+        } else if p.slo.is_none() {
+            self.qos = None;
+        }
         // while exported, the volume sits in its hosts' child groups, which
         // vmax_iscsi_export owns; the volume's own group is its policy's default
         self.storage_group = if v.masking_views.is_empty() && !v.in_export_group {
@@ -135,14 +188,29 @@ pub fn schema() -> Schema {
                 Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`.").force_new(),
                 Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")),
                 Attribute::optional("wait_for_copy", Ty::Bool, "With `source`: wait until the copy is complete, then unlink it (and remove a clone's temporary snapshot). Default `false`: the copy finishes in the background and is unlinked before the volume is changed or deleted.").with_default(Value::Bool(false)),
+                Attribute::optional("compression", Ty::Bool, "Whether the array compresses the volume's data (All Flash arrays only; needs a service level). `false` puts the volume in its policy's `-CD` group, made without compression; `true` asks for compression explicitly. Omit for the array's default (compressed on arrays that compress). Changing it moves the volume in place. Refused at plan time on an array that does not compress."),
                 Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
                 Attribute::computed("wwn", Ty::String, "The volume's WWN."),
                 Attribute::computed("volume_identifier", Ty::String, "The identifier on the array: `OS-<name>`."),
-                Attribute::computed("storage_group", Ty::String, "The default storage group of the volume's service level, `OS-<srp>-<slo>-<workload>-SG`, which holds it while it is not exported (an export moves it into the host's child group)."),
+                Attribute::computed("storage_group", Ty::String, "The default storage group of the volume's policy, `OS-<srp>-<slo>-<workload>[-CD][<limits>]-SG`, which holds it while it is not exported (an export moves it into the host's child group). `-CD`: compression disabled; `<limits>`: `-Q<iops>IO`, `-<mbps>MB` and `-OnFail` or `-Always`, e.g. `OS-SRP_1-Diamond-OLTP-Q5000IO-200MB-OnFail-SG`."),
                 Attribute::computed("pool_name", Ty::String, "The driver's pool name `<slo>+<workload>+<srp>+<array>`."),
             ],
             blocks: vec![
                 NestedBlock { name: "timeouts".into(), block: timeouts, nesting: Nesting::Single, max_items: 1 },
+                NestedBlock {
+                    name: "qos".into(),
+                    block: Block {
+                        description: "Host I/O limits (back-end QoS) for the volume. The volume sits in a storage group of its own policy whose limits are exactly these (never the shared group of its service level), so they apply only to volumes asking for the same limits; the limit is shared by the volumes of that group on the ports of their views. Needs a service level. Changing or removing the block moves the volume in place; limits changed on the array show as drift and the next apply sets them back.".into(),
+                        attributes: vec![
+                            Attribute::optional("max_iops", Ty::Number, "Most I/O operations per second: 100 to 100000, in steps of 100. Omit for no IO/s limit."),
+                            Attribute::optional("max_mbps", Ty::Number, "Most MB per second: 1 to 100000. Omit for no bandwidth limit."),
+                            Attribute::optional_computed("distribution", Ty::String, "How the limit is spread over the directors of the port group: `Never` (default: divided equally), `OnFailure` (redistributed when a director fails) or `Always` (redistributed dynamically)."),
+                        ],
+                        blocks: vec![],
+                    },
+                    nesting: Nesting::Single,
+                    max_items: 1,
+                },
                 NestedBlock {
                     name: "source".into(),
                     block: Block {
@@ -329,6 +397,69 @@ fn validate_config(config: &Value, diags: &mut Diags) {
     if slo_none && config.get("workload").as_str().is_some() {
         diags.error_at(AttrPath::attr("workload"), "Workload needs a service level", "A workload cannot be set when service_level is \"None\"; remove workload or choose a service level.");
     }
+    if slo_none && !config.get("compression").is_null() {
+        diags.error_at(AttrPath::attr("compression"), "Compression needs a service level", "compression cannot be chosen when service_level is \"None\" (the array compresses only groups with a service level); remove compression or choose a service level.");
+    }
+    if let Value::Object(q) = config.get("qos") {
+        if slo_none {
+            diags.error_at(AttrPath::attr("qos"), "Host I/O limits need a service level", "qos cannot be set when service_level is \"None\"; remove the qos block or choose a service level.");
+        }
+        let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+        let mut whole = |k: &str| -> Option<u32> {
+            match get(k) {
+                Value::Number(n) => match Value::Number(n.clone())
+                    .as_i64()
+                    .and_then(|i| u32::try_from(i).ok())
+                {
+                    Some(i) => Some(i),
+                    None => {
+                        diags.error_at(
+                            AttrPath::attr("qos").then_attr(k),
+                            "Invalid host I/O limit",
+                            format!("{k} must be a whole positive number, not {n}"),
+                        );
+                        None
+                    }
+                },
+                _ => None,
+            }
+        };
+        let iops = whole("max_iops");
+        let mbps = whole("max_mbps");
+        let dist = get("distribution");
+        if let Some(d) = dist.as_str()
+            && Distribution::parse(d).is_none()
+        {
+            diags.error_at(
+                AttrPath::attr("qos").then_attr("distribution"),
+                "Invalid distribution",
+                format!(
+                    "distribution must be one of {}, not {d:?}",
+                    Distribution::NAMES.join(", ")
+                ),
+            );
+        }
+        if get("max_iops").is_null() && get("max_mbps").is_null() {
+            diags.error_at(
+                AttrPath::attr("qos"),
+                "No host I/O limit",
+                "qos needs max_iops, max_mbps or both; remove the block for no limits.",
+            );
+        }
+        let q = Qos {
+            max_iops: iops,
+            max_mbps: mbps,
+            distribution: Distribution::Never,
+        };
+        if let Err((attr, msg)) = q.check() {
+            let k = attr.trim_start_matches("qos.");
+            diags.error_at(
+                AttrPath::attr("qos").then_attr(k),
+                "Host I/O limit out of range",
+                msg,
+            );
+        }
+    }
     if let Some(p) = config.get("deletion_policy").as_str()
         && p != "delete"
         && p != "unmanage"
@@ -480,12 +611,34 @@ impl Resource for VolumeResource {
         } else {
             plan.unknown("volume_identifier");
         }
+        // the qos block's distribution defaults to Never (also when it is
+        // removed from the configuration)
+        if let Value::Object(mut q) = plan.planned.get("qos").clone()
+            && plan.config.get("qos").get("distribution").is_null()
+        {
+            q.insert("distribution".into(), Value::string("Never"));
+            plan.planned.set_attr("qos", Value::Object(q));
+        }
         let slo = plan.planned.get("service_level").as_str().map(String::from);
         let workload = plan.planned.get("workload").clone();
         let srp = plan.planned.get("srp").as_str().map(String::from);
-        let known = slo.is_some() && !workload.is_unknown() && srp.is_some();
+        let compression = plan.planned.get("compression").clone();
+        let qos = plan.planned.get("qos").clone();
+        let qos_known = match &qos {
+            Value::Object(q) => q.values().all(|v| !v.is_unknown()),
+            v => !v.is_unknown(),
+        };
+        let known = slo.is_some()
+            && !workload.is_unknown()
+            && srp.is_some()
+            && !compression.is_unknown()
+            && qos_known;
         if known && let (Some(slo), Some(srp)) = (&slo, &srp) {
-            let p = Policy::new(srp, Some(slo), workload.as_str());
+            let qos_cfg: Option<QosCfg> = qos.decode().ok().flatten();
+            let p = Policy::new(srp, Some(slo), workload.as_str()).with(
+                Compression::from_choice(compression.as_bool()),
+                qos_cfg.as_ref().map(QosCfg::to_qos),
+            );
             if let Some(d) = &driver {
                 if let Err(e) = d.validate_policy(&p).await {
                     report(diags, "Invalid storage policy", &e);
@@ -617,11 +770,13 @@ impl Resource for VolumeResource {
                 .await
             {
                 Ok(v) => {
+                    cur.compression = new.compression;
+                    cur.qos = new.qos.clone();
                     cur.refresh(&v, d.array(), &d.settings.srp);
                     latest = Some(v);
                 }
                 Err(e) => {
-                    report(diags, "Cannot change the volume's service level", &e);
+                    report(diags, "Cannot change the volume's storage policy", &e);
                     if let Ok(Some(v)) = d.get_volume(&dev).await {
                         cur.refresh(&v, d.array(), &d.settings.srp);
                     }
@@ -723,7 +878,7 @@ impl Resource for VolumeResource {
             diags.error("Invalid import id", format!("import a vmax_volume by its device id, five hex digits such as 0001A, not {id:?}"));
             return None;
         }
-        let v = match d.volume_in_one_read(&dev).await {
+        let mut v = match d.volume_in_one_read(&dev).await {
             Ok(Some(v)) => v,
             Ok(None) => {
                 diags.error("Cannot import volume", format!("Unable to manage existing volume: device {dev} does not exist on array {}.", d.array()));
@@ -755,9 +910,20 @@ impl Resource for VolumeResource {
                 format!("Device {dev} is named {:?}, which marks it as managed (by OpenStack or another Terraform state). Make sure nothing else manages it.", v.identifier.as_deref().unwrap_or("")),
             );
         }
+        // its group's limits and compression
+        if let Err(e) = d.read_settings(&mut v).await {
+            report(diags, "Cannot import volume", &e);
+            return None;
+        }
         let mut s = VolumeState {
             deletion_policy: "delete".into(),
             wait_for_copy: Some(false),
+            // disabled compression is a choice worth keeping; the array's
+            // default is left unset
+            compression: v
+                .policy
+                .as_ref()
+                .and_then(|p| (p.compression == Compression::Off).then_some(false)),
             ..Default::default()
         };
         s.refresh(&v, d.array(), &d.settings.srp);

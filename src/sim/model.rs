@@ -963,6 +963,9 @@ impl Array {
         Ok(())
     }
 
+    /// Sets a group's host I/O limits as the array does: a value left out
+    /// keeps the group's (or is `NOLIMIT`), IO/s go in steps of 100, and
+    /// `NOLIMIT` for both removes the limit.
     pub fn set_host_io_limit(&mut self, sg: &str, limit: HostIoLimit) -> SimResult<()> {
         let check = |v: &Option<String>, lo: u64, hi: u64, what: &str| -> SimResult<()> {
             if let Some(s) = v {
@@ -981,6 +984,11 @@ impl Array {
                 if n < lo || n > hi {
                     return Err(SimError::bad_request(format!(
                         "{what} must be between {lo} and {hi}, not {n}"
+                    )));
+                }
+                if what == "host_io_limit_io_sec" && n % 100 != 0 {
+                    return Err(SimError::bad_request(format!(
+                        "{what} must be a multiple of 100, not {n}"
                     )));
                 }
             }
@@ -1003,7 +1011,30 @@ impl Array {
                 "dynamicDistribution must be Never, OnFailure or Always",
             ));
         }
-        self.sg_mut(sg)?.host_io_limit = Some(limit);
+        let g = self.sg_mut(sg)?;
+        let old = g.host_io_limit.take();
+        let keep = |new: Option<String>, old: Option<&String>| {
+            new.or_else(|| old.cloned())
+                .unwrap_or_else(|| "NOLIMIT".to_string())
+        };
+        let merged = HostIoLimit {
+            host_io_limit_io_sec: Some(keep(
+                limit.host_io_limit_io_sec,
+                old.as_ref().and_then(|o| o.host_io_limit_io_sec.as_ref()),
+            )),
+            host_io_limit_mb_sec: Some(keep(
+                limit.host_io_limit_mb_sec,
+                old.as_ref().and_then(|o| o.host_io_limit_mb_sec.as_ref()),
+            )),
+            dynamic_distribution: limit.dynamic_distribution,
+        };
+        let none = |v: &Option<String>| {
+            v.as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case("nolimit"))
+        };
+        if !(none(&merged.host_io_limit_io_sec) && none(&merged.host_io_limit_mb_sec)) {
+            g.host_io_limit = Some(merged);
+        }
         Ok(())
     }
 

@@ -75,6 +75,26 @@ pub struct NewVolume {
 pub struct SloParam {
     pub slo: String,
     pub workload: Option<String>,
+    /// `noCompression` (compression-capable arrays only).
+    pub no_compression: bool,
+    /// Host I/O limits the group is made with.
+    pub limits: Option<Limits>,
+}
+
+/// Host I/O limits to set: `None` = no limit (`NOLIMIT`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Limits {
+    pub io_sec: Option<u32>,
+    pub mb_sec: Option<u32>,
+    /// `Never`, `OnFailure` or `Always`.
+    pub distribution: String,
+}
+
+impl Limits {
+    fn body(&self) -> Value {
+        let v = |x: Option<u32>| x.map_or_else(|| "NOLIMIT".to_string(), |n| n.to_string());
+        json!({"host_io_limit_io_sec": v(self.io_sec), "host_io_limit_mb_sec": v(self.mb_sec), "dynamicDistribution": self.distribution})
+    }
 }
 
 /// The typed API of one array.
@@ -619,6 +639,12 @@ impl Array {
         let mut body = json!({"srpId": srp, "storageGroupId": sg, "emulation": "FBA", "create_empty_storage_group": "true"});
         if let Some(p) = slo {
             let mut param = json!({"sloId": p.slo, "workloadSelection": p.workload.as_deref().unwrap_or("None")});
+            if p.no_compression {
+                param["noCompression"] = json!(true);
+            }
+            if let Some(l) = &p.limits {
+                param["setHostIOLimitsParam"] = l.body();
+            }
             if self.version() < 90 {
                 param["num_of_vols"] = json!(0);
                 param["volumeAttribute"] = json!({"volume_size": "0", "capacityUnit": "GB"});
@@ -732,6 +758,42 @@ impl Array {
             done,
         )
         .await
+    }
+
+    /// Sets a group's host I/O limits; `NOLIMIT` for both removes them.
+    pub async fn set_host_io_limits(&self, sg: &str, l: &Limits) -> Result<()> {
+        self.edit_sg(
+            &format!("set host I/O limits of storage group {sg}"),
+            sg,
+            json!({"setHostIOLimitsParam": l.body()}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Turns a group's compression on or off (compression-capable arrays).
+    pub async fn set_compression(&self, sg: &str, on: bool) -> Result<()> {
+        self.edit_sg(
+            &format!("set compression of storage group {sg}"),
+            sg,
+            json!({"editCompressionParam": {"compression": on}}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Whether the array compresses: the list of compression-capable
+    /// arrays (`?compressionCapable=true`) names it.
+    pub async fn compression_capable(&self) -> Result<bool> {
+        let l: ArrayList = self
+            .client
+            .get(
+                "list compression-capable arrays",
+                &format!("/{}/sloprovisioning/symmetrix", self.client.version()),
+                &[("compressionCapable", "true")],
+            )
+            .await?;
+        Ok(l.ids.contains(&self.id))
     }
 
     /// Renames a storage group (its volumes, service level and nesting

@@ -10,7 +10,7 @@ pub mod api;
 pub mod poll;
 pub mod types;
 
-pub use api::{Array, NewVolume, SloParam};
+pub use api::{Array, Limits, NewVolume, SloParam};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

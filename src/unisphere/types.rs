@@ -179,6 +179,8 @@ pub struct PrivateHeader {
     pub service_level: Option<String>,
     #[serde(default)]
     pub workload: Option<String>,
+    #[serde(rename = "compressionEnabled", default)]
+    pub compression_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -300,6 +302,34 @@ pub struct StorageGroup {
     pub parent_storage_group: Vec<String>,
     #[serde(default)]
     pub maskingview: Vec<String>,
+    /// The group's host I/O limits; absent when it has none.
+    #[serde(rename = "hostIOLimit", default)]
+    pub host_io_limit: Option<HostIoLimit>,
+    /// Whether the group compresses (absent on releases that do not say).
+    #[serde(default)]
+    pub compression: Option<bool>,
+}
+
+/// A storage group's host I/O limits as the array shows them: each value
+/// a whole number sent as a string ("100", some releases "100.0") or
+/// `NOLIMIT`; here `None` for no limit.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+pub struct HostIoLimit {
+    #[serde(default, deserialize_with = "io_limit")]
+    pub host_io_limit_io_sec: Option<u32>,
+    #[serde(default, deserialize_with = "io_limit")]
+    pub host_io_limit_mb_sec: Option<u32>,
+    #[serde(rename = "dynamicDistribution", default)]
+    pub dynamic_distribution: Option<String>,
+}
+
+fn io_limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(match v {
+        Some(Value::Number(n)) => n.as_f64().map(|f| f as u32),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok().map(|f| f as u32),
+        _ => None,
+    })
 }
 
 impl StorageGroup {
