@@ -1092,11 +1092,19 @@ impl Driver {
                 }
             };
             // a group made for the policy has its settings; one found may
-            // have had them changed by someone
+            // have had them changed by someone: checked when the policy has
+            // settings, or when the volume was in it already (what the
+            // update is for is then the group's settings)
+            let already_there = v.storage_groups.contains(&target);
             let settings = if made_target {
                 Some(GroupSettings::made_for(to))
-            } else {
+            } else if already_there
+                || to.qos.is_some()
+                || to.compression != naming::Compression::Default
+            {
                 self.ensure_group_settings(&target, to).await?
+            } else {
+                None
             };
             // the array made the move: the volume is where it was put
             let mut now = v.clone();
