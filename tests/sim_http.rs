@@ -43,8 +43,11 @@ fn version_and_system_shapes() {
             .unwrap()
             .contains(&json!("100"))
     );
+    // the SRDF partner is managed by the same Unisphere, remotely
     let (_, v) = sim.rest("GET", "/84/system/symmetrix", None);
-    assert_eq!(v, json!({"symmetrixId": [ARRAY]}));
+    assert_eq!(v, json!({"symmetrixId": [ARRAY, "000197800124"]}));
+    let (_, v) = sim.rest("GET", "/100/system/symmetrix/000197800124", None);
+    assert_eq!(v["local"], json!(false));
     let (_, v) = sim.rest("GET", &format!("/100/system/symmetrix/{ARRAY}"), None);
     assert_eq!(
         (
@@ -536,4 +539,123 @@ fn host_io_limits_and_compression_as_the_array_keeps_them() {
     assert!(b.get("hostIOLimit").is_none(), "{b}");
     let (s, b) = put(json!({"editCompressionParam": {"compression": true}}));
     assert_eq!((s, &b["compression"]), (200, &json!(true)), "{b}");
+}
+
+#[test]
+fn srdf_groups_pairs_and_their_states() {
+    let sim = Sim::start_with(&["--copy-ms", "400"]);
+    let remote = "000197800124";
+    let (s, g) = sim.rest(
+        "GET",
+        &format!("/100/replication/symmetrix/{ARRAY}/rdf_group"),
+        None,
+    );
+    assert_eq!(s, 200);
+    assert_eq!(
+        g["rdfGroupID"],
+        json!([{"rdfgNumber": 1, "label": "os-rdf", "remote_symmetrix_id": remote, "group_type": "Dynamic"}])
+    );
+    let (_, g) = sim.rest(
+        "GET",
+        &format!("/100/replication/symmetrix/{ARRAY}/rdf_group/1"),
+        None,
+    );
+    assert_eq!(
+        (
+            g["remoteSymmetrix"].as_str(),
+            g["remoteRdfgNumber"].as_u64()
+        ),
+        (Some(remote), Some(1))
+    );
+    // a volume on each array
+    let mk = |arr: &str| {
+        let body = json!({"srpId": "SRP_1", "storageGroupId": "r", "emulation": "FBA",
+            "sloBasedStorageGroupParam": [{"sloId": "Diamond", "volumeAttributes": [{"num_of_vols": 1, "volume_size": "1", "capacityUnit": "GB",
+                "volumeIdentifier": {"identifier_name": "OS-r", "volumeIdentifierChoice": "identifier_name"}}]}]});
+        let (s, b) = sim.rest(
+            "POST",
+            &format!("/100/sloprovisioning/symmetrix/{arr}/storagegroup"),
+            Some(body),
+        );
+        assert_eq!(s, 201, "{b}");
+    };
+    mk(ARRAY);
+    mk(remote);
+    let pairs = format!("/private/100/replication/symmetrix/{ARRAY}/rdf_group/1/volume");
+    let body = json!({"deviceNameListSource": [{"name": "00100"}], "deviceNameListTarget": [{"name": "00100"}],
+        "replicationMode": "Synchronous", "establish": "true", "rdfType": "RDF1"});
+    let (s, b) = sim.rest("POST", &pairs, Some(body.clone()));
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["devicePair"][0]["rdfpairState"], "SyncInProg");
+    // twice is refused: the devices are paired
+    let (s, b) = sim.rest("POST", &pairs, Some(body));
+    assert_eq!(s, 400, "{b}");
+    let pair = |arr: &str| {
+        sim.rest(
+            "GET",
+            &format!("/100/replication/symmetrix/{arr}/rdf_group/1/volume/00100"),
+            None,
+        )
+        .1
+    };
+    let p = pair(ARRAY);
+    assert_eq!(
+        (
+            p["remoteSymmetrixId"].as_str(),
+            p["remoteVolumeName"].as_str()
+        ),
+        (Some(remote), Some("00100"))
+    );
+    assert_eq!(p["localVolumeState"], "Ready");
+    assert_eq!(pair(remote)["localVolumeState"], "Write Disabled");
+    let (_, v) = sim.rest("GET", &format!("{}/volume/00100", sp(100)), None);
+    assert_eq!(
+        v["rdfGroupId"],
+        json!([{"rdf_group_number": 1, "label": "os-rdf"}])
+    );
+    let (_, v) = sim.rest(
+        "GET",
+        &format!("/private/100/sloprovisioning/symmetrix/{ARRAY}/volume?volumeId=00100"),
+        None,
+    );
+    assert_eq!(
+        v["resultList"]["result"][0]["rdfInfo"]["RDF"],
+        json!(true),
+        "{v}"
+    );
+    // the volume cannot go while paired
+    let (s, b) = sim.rest(
+        "DELETE",
+        &format!("/private/100/replication/symmetrix/{ARRAY}/rdf_group/1/volume/00100"),
+        None,
+    );
+    assert_eq!(s, 400, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("split"), "{b}");
+    // failover once synchronized (a job), then failback
+    let act = |a: &str| {
+        sim.rest(
+            "PUT",
+            &format!("/private/100/replication/symmetrix/{ARRAY}/rdf_group/1/volume/00100"),
+            Some(json!({"action": a, "executionOption": "SYNCHRONOUS"})),
+        )
+    };
+    let (s, _) = act("Failover");
+    assert_eq!(s, 400, "no failover while SyncInProg");
+    std::thread::sleep(std::time::Duration::from_millis(450));
+    assert_eq!(pair(ARRAY)["rdfpairState"], "Synchronized");
+    let (s, b) = act("Failover");
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["rdfpairState"].as_str(), b["localVolumeState"].as_str()),
+        (Some("Failed Over"), Some("Write Disabled"))
+    );
+    assert_eq!(pair(remote)["localVolumeState"], "Ready");
+    let (s, b) = act("Failback");
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = act("Split");
+    assert_eq!((s, b["rdfpairState"].as_str()), (200, Some("Split")), "{b}");
+    let (s, b) = sim.rest("DELETE", &format!("/private/100/replication/symmetrix/{ARRAY}/rdf_group/1/volume/00100?half=false&force=true&symforce=false&star=false&bypass=false"), None);
+    assert_eq!(s, 204, "{b}");
+    let (_, v) = sim.rest("GET", &format!("{}/volume/00100", sp(100)), None);
+    assert!(v.get("rdfGroupId").is_none(), "{v}");
 }

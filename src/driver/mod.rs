@@ -165,8 +165,9 @@ pub struct Driver {
     workloads: OnceCell<Vec<String>>,
     srps: OnceCell<Vec<String>>,
     compression_capable: OnceCell<bool>,
-    /// The array's microcode, learnt when connecting.
+    /// The array's microcode and model, learnt when connecting.
     ucode: String,
+    model: String,
     /// The array's default SRP, learnt when connecting: a policy naming it
     /// needs no SRP list.
     default_srp: Option<String>,
@@ -218,6 +219,7 @@ impl Driver {
             srps: OnceCell::new(),
             compression_capable: OnceCell::new(),
             ucode: info.ucode,
+            model: info.model,
             default_srp: info.default_fba_srp,
             journal: journal::Journal::for_workspace(),
             described: Default::default(),
@@ -336,8 +338,18 @@ impl Driver {
     }
 
     /// The array's storage resource pools (read once per process).
-    /// Whether the array compresses (asked once per process, only when it matters).
+    /// Whether the array compresses: All Flash models do (`VMAX250F`,
+    /// `VMAX950F`, `PowerMax_8000`...), hybrid ones (`VMAX400K`...) do not;
+    /// for a model this does not know, the array's list of
+    /// compression-capable arrays says (asked once per process).
     pub async fn compression_capable(&self) -> Result<bool> {
+        let m = self.model.to_ascii_uppercase();
+        if m.starts_with("POWERMAX") || (m.starts_with("VMAX") && m.ends_with('F')) {
+            return Ok(true);
+        }
+        if m.starts_with("VMAX") && m.ends_with('K') {
+            return Ok(false);
+        }
         Ok(*self
             .compression_capable
             .get_or_try_init(|| self.api.compression_capable())

@@ -264,7 +264,7 @@ async fn route_versioned(
             let a = w.array(a)?;
             ok(json!({
                 "symmetrixId": a.symmetrix_id, "model": a.model, "ucode": a.ucode,
-                "local": true, "device_count": a.volumes.len(),
+                "local": a.local, "device_count": a.volumes.len(),
                 "disk_count": 64, "cache_size_mb": 262144,
             }))
         }
@@ -496,7 +496,7 @@ async fn sloprovisioning(
             let w = sim.world.lock().await;
             let a = w.array(array)?;
             // 10.0 names the microcode `microcode` here (the spec's example); earlier `ucode`
-            let mut v = json!({"symmetrixId": a.symmetrix_id, "model": a.model, "local": true,
+            let mut v = json!({"symmetrixId": a.symmetrix_id, "model": a.model, "local": a.local,
                 "device_count": a.volumes.len(), "default_fba_srp": a.default_srp()});
             v[if ver >= 100 { "microcode" } else { "ucode" }] = json!(a.ucode);
             ok(v)
@@ -1295,6 +1295,11 @@ fn snap_id_of(body: &Value) -> Option<u64> {
         })
 }
 
+/// The device of an `rdf_group/{n}/volume/{dev}` path.
+fn dev_of(segs: &[&str]) -> String {
+    segs.get(3).map(|d| d.to_string()).unwrap_or_default()
+}
+
 fn device_list(v: &Value, k: &str) -> Vec<String> {
     v.get(k)
         .and_then(Value::as_array)
@@ -1316,7 +1321,134 @@ async fn replication(
     t: &mut String,
 ) -> Answer {
     let now = super::now_ms();
+    let copy_ms = sim.cfg.copy_ms;
+    let rdf_number = |n: &str| {
+        n.parse::<u32>()
+            .map_err(|_| SimError::bad_request(format!("RDF group number {n:?} is not a number")))
+    };
     match segs {
+        ["rdf_group"] if *m == Method::GET => {
+            t.push_str("/rdf_group");
+            let w = sim.world.lock().await;
+            ok(super::rdf::group_list(w.array(array)?))
+        }
+        ["rdf_group", n] if *m == Method::GET => {
+            t.push_str("/rdf_group/{n}");
+            let n = rdf_number(n)?;
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            ok(super::rdf::group_detail(a, super::rdf::group(a, n)?))
+        }
+        ["rdf_group", n, "volume"] if *m == Method::GET => {
+            t.push_str("/rdf_group/{n}/volume");
+            let n = rdf_number(n)?;
+            let w = sim.world.lock().await;
+            let a = w.array(array)?;
+            super::rdf::group(a, n)?;
+            ok(super::rdf::group_volumes(a, n))
+        }
+        ["rdf_group", n, "volume", dev] if *m == Method::GET => {
+            t.push_str("/rdf_group/{n}/volume/{dev}");
+            let n = rdf_number(n)?;
+            let w = sim.world.lock().await;
+            ok(super::rdf::pair(&w, array, n, dev, now, copy_ms)?)
+        }
+        ["rdf_group", n, "volume"] if *m == Method::POST => {
+            t.push_str("/rdf_group/{n}/volume");
+            let n = rdf_number(n)?;
+            let src = device_list(body, "deviceNameListSource");
+            let tgt = device_list(body, "deviceNameListTarget");
+            let ([local], [remote]) = (src.as_slice(), tgt.as_slice()) else {
+                return Err(SimError::bad_request(
+                    "deviceNameListSource and deviceNameListTarget must each name one device",
+                ));
+            };
+            if s(body, "rdfType").is_some_and(|r| r != "RDF1") {
+                return Err(SimError::bad_request(
+                    "rdfType must be RDF1 (the source side)",
+                ));
+            }
+            let mode = s(body, "replicationMode").unwrap_or_else(|| "Synchronous".into());
+            let establish = truthy(body, "establish");
+            let remote_array = {
+                let w = sim.world.lock().await;
+                super::rdf::group(w.array(array)?, n)?.remote_array.clone()
+            };
+            let (local, remote, arr) = (local.clone(), remote.clone(), array.to_string());
+            let link = format!("/replication/symmetrix/{array}/rdf_group/{n}/volume/{local}");
+            let ans = sim
+                .mutate_world(
+                    array,
+                    &[array, &remote_array],
+                    body,
+                    "Create RDF pair",
+                    &link,
+                    move |w| {
+                        super::rdf::create_pair(
+                            w, &arr, n, &local, &remote, &mode, establish, now,
+                        )?;
+                        Ok(format!(
+                            "Create RDF pair [{local}] -> [{remote}] in RDF group {n}"
+                        ))
+                    },
+                )
+                .await?;
+            let dev = src[0].clone();
+            let (code, v) = sim
+                .sync_or_job(ans, StatusCode::CREATED, |_| Some(json!({})))
+                .await;
+            if code == StatusCode::CREATED {
+                let w = sim.world.lock().await;
+                let p = super::rdf::pair(&w, array, n, &dev, now, copy_ms)?;
+                return Ok((code, json!({"devicePair": [p]})));
+            }
+            Ok((code, v))
+        }
+        ["rdf_group", n, "volume", dev] if *m == Method::PUT || *m == Method::DELETE => {
+            t.push_str("/rdf_group/{n}/volume/{dev}");
+            let n = rdf_number(n)?;
+            let remote_array = {
+                let w = sim.world.lock().await;
+                super::rdf::group(w.array(array)?, n)?.remote_array.clone()
+            };
+            let (dev, arr) = (dev.to_string(), array.to_string());
+            if *m == Method::DELETE {
+                let ans = sim
+                    .mutate_world(
+                        array,
+                        &[array, &remote_array],
+                        body,
+                        "Delete RDF pair",
+                        "",
+                        move |w| {
+                            super::rdf::delete_pair(w, &arr, n, &dev, now, copy_ms)?;
+                            Ok(format!("Delete RDF pair of [{dev}] in RDF group {n}"))
+                        },
+                    )
+                    .await?;
+                return Ok(sim.sync_or_job(ans, StatusCode::NO_CONTENT, |_| None).await);
+            }
+            let action = s(body, "action").unwrap_or_default();
+            let ans = sim
+                .mutate_world(
+                    array,
+                    &[array, &remote_array],
+                    body,
+                    &format!("{action} RDF pair"),
+                    "",
+                    move |w| super::rdf::pair_action(w, &arr, n, &dev, &action, now, copy_ms),
+                )
+                .await?;
+            let dev = dev_of(segs);
+            let (code, v) = sim
+                .sync_or_job(ans, StatusCode::OK, |_| Some(json!({})))
+                .await;
+            if code == StatusCode::OK {
+                let w = sim.world.lock().await;
+                return Ok((code, super::rdf::pair(&w, array, n, &dev, now, copy_ms)?));
+            }
+            Ok((code, v))
+        }
         ["snapshot"] if *m == Method::GET => {
             t.push_str("/snapshot");
             let w = sim.world.lock().await;

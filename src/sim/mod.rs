@@ -13,6 +13,7 @@ pub mod enhanced;
 pub mod filters;
 pub mod http;
 pub mod model;
+pub mod rdf;
 pub mod render;
 
 use axum::Router;
@@ -464,6 +465,28 @@ impl Sim {
     where
         F: FnOnce(&mut Array) -> SimResult<String>,
     {
+        let name = array.to_string();
+        self.mutate_world(array, &[array], body, job_name, link, move |w| {
+            f(w.array_mut(&name)?)
+        })
+        .await
+    }
+
+    /// [`Sim::mutate`] for a change that spans arrays (an SRDF pair): `f`
+    /// works on a copy of the arrays in `touch`, committed only when it
+    /// succeeds.
+    pub(crate) async fn mutate_world<F>(
+        &self,
+        array: &str,
+        touch: &[&str],
+        body: &Value,
+        job_name: &str,
+        link: &str,
+        f: F,
+    ) -> SimResult<(http::Applied, String)>
+    where
+        F: FnOnce(&mut World) -> SimResult<String>,
+    {
         let asynchronous = http::is_async(body);
         let mut fail = FAIL_JOB.try_with(|f| f.clone()).ok().flatten();
         // a synchronous request runs the same job inside the request: it
@@ -483,7 +506,7 @@ impl Sim {
         }
         let now = now_ms();
         let mut w = self.world.lock().await;
-        let mut copy = w.array(array)?.clone();
+        w.array(array)?;
         let applied = match fail {
             Some(msg) if asynchronous => {
                 let j = w.add_job(
@@ -504,8 +527,14 @@ impl Sim {
                 });
             }
             None => {
-                let task = f(&mut copy)?;
-                w.arrays.insert(array.to_string(), copy);
+                let mut scratch = World::default();
+                for a in touch {
+                    if let Ok(x) = w.array(a) {
+                        scratch.arrays.insert(a.to_string(), x.clone());
+                    }
+                }
+                let task = f(&mut scratch)?;
+                w.arrays.extend(scratch.arrays);
                 if asynchronous {
                     http::Applied::Job(w.add_job(
                         job_name,

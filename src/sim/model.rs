@@ -82,6 +82,13 @@ pub struct Array {
     /// All Flash arrays compress (VMAX250F, PowerMax); hybrid ones do not.
     #[serde(default = "yes")]
     pub compression_capable: bool,
+    /// Whether this Unisphere is attached to the array (`local`); the
+    /// other side of an SRDF link is managed remotely.
+    #[serde(default = "yes")]
+    pub local: bool,
+    /// RDF groups by number (as a string, for JSON).
+    #[serde(default)]
+    pub rdf_groups: BTreeMap<String, super::rdf::RdfGroup>,
 }
 
 /// A large, stable snap id; unlike a generation it never shifts. The
@@ -129,6 +136,9 @@ pub struct Volume {
     /// When the volume was made (for simulated read-after-write lag).
     #[serde(default)]
     pub created_ms: u64,
+    /// Its side of an SRDF pair.
+    #[serde(default)]
+    pub rdf: Option<super::rdf::RdfLink>,
 }
 
 impl Volume {
@@ -331,6 +341,8 @@ impl Array {
             next_device: first_device(),
             wlp: true,
             compression_capable: true,
+            local: true,
+            rdf_groups: BTreeMap::new(),
         }
     }
 
@@ -346,6 +358,12 @@ impl Array {
         self.storage_groups
             .get_mut(id)
             .ok_or_else(|| SimError::not_found(format!("Cannot find Storage Group {id}")))
+    }
+
+    pub fn volume_mut(&mut self, id: &str) -> SimResult<&mut Volume> {
+        self.volumes
+            .get_mut(id)
+            .ok_or_else(|| SimError::not_found(format!("Cannot find Volume {id}")))
     }
 
     pub fn volume(&self, id: &str) -> SimResult<&Volume> {
@@ -744,6 +762,7 @@ impl Array {
                     wwn,
                     srp: srp.clone(),
                     created_ms: now_ms,
+                    rdf: None,
                 },
             );
             ids.push(id);
@@ -1077,6 +1096,14 @@ impl Array {
         if new_mb == v.cap_mb {
             return Ok(());
         }
+        if let Some(l) = &v.rdf
+            && !(l.state == "Suspended" || l.state == "Split")
+        {
+            return Err(SimError::bad_request(format!(
+                "Volume {dev} is an RDF device whose pair is {}; suspend or split the pair (RDF group {}) before expanding it",
+                l.state, l.group
+            )));
+        }
         if self.ucode_family() < 5978 && (self.is_snapvx_source(dev) || self.is_snapvx_target(dev))
         {
             return Err(SimError::bad_request(format!(
@@ -1128,6 +1155,12 @@ impl Array {
 
     pub fn delete_volume(&mut self, dev: &str) -> SimResult<()> {
         self.volume(dev)?;
+        if let Some(l) = &self.volume(dev)?.rdf {
+            return Err(SimError::bad_request(format!(
+                "Volume {dev} is an RDF device (paired with {} on array {} in RDF group {}); delete the pair before deleting it",
+                l.remote_device, l.remote_array, l.group
+            )));
+        }
         let groups = self.groups_of_volume(dev);
         if !groups.is_empty() {
             return Err(SimError::bad_request(format!(
@@ -1736,8 +1769,26 @@ pub fn default_world() -> World {
             ports: vec![pk("SE-3E")],
         },
     );
+    // the SRDF partner: same model, managed by this Unisphere remotely
+    let mut b = a.clone();
+    b.symmetrix_id = "000197800124".into();
+    b.local = false;
+    for (i, p) in b.ports.values_mut().enumerate() {
+        p.ip_addresses = vec![format!("192.0.2.{}", 20 + i)];
+        p.iqn = p.iqn.replace("bca30c", "bca30d");
+    }
+    let rdf = |remote: &str| super::rdf::RdfGroup {
+        number: 1,
+        label: "os-rdf".into(),
+        remote_array: remote.into(),
+        remote_number: 1,
+        offline: false,
+    };
+    a.rdf_groups.insert("1".into(), rdf(&b.symmetrix_id));
+    b.rdf_groups.insert("1".into(), rdf(&a.symmetrix_id));
     let mut w = World::default();
     w.arrays.insert(a.symmetrix_id.clone(), a);
+    w.arrays.insert(b.symmetrix_id.clone(), b);
     w
 }
 

@@ -57,6 +57,17 @@ pub fn volume(a: &Array, v: &Volume, ver: u32) -> Value {
     }
     m.insert("snapvx_source".into(), json!(src));
     m.insert("snapvx_target".into(), json!(tgt));
+    if let Some(l) = &v.rdf {
+        let label = a
+            .rdf_groups
+            .get(&l.group.to_string())
+            .map(|g| g.label.clone())
+            .unwrap_or_default();
+        m.insert(
+            "rdfGroupId".into(),
+            json!([{"rdf_group_number": l.group, "label": label}]),
+        );
+    }
     Value::Object(m)
 }
 
@@ -577,7 +588,7 @@ pub fn private_volume(a: &Array, v: &Volume, now_ms: u64, copy_ms: u64) -> Value
         "maskingInfo": {"masked": !views.is_empty()},
         "rdfInfo": {
             "dynamicRDF": true,
-            "RDF": false,
+            "RDF": v.rdf.is_some(),
             "concurrentRDF": false,
             "getDynamicRDFCapability": "RDF1_OR_RDF2_Capable",
             "RDFA": false,
