@@ -110,6 +110,9 @@ impl ExportNames {
                 if p.compression == naming::Compression::Off {
                     suffix.push_str("-CD");
                 }
+                if p.replicated {
+                    suffix.push_str("-RE");
+                }
                 if p.qos.is_some() {
                     let digest =
                         hex::encode(md5::Md5::digest(p.default_storage_group().as_bytes()));

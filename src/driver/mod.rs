@@ -22,6 +22,7 @@ pub mod group;
 pub mod journal;
 pub mod locks;
 pub mod naming;
+pub mod replication;
 pub mod saga;
 pub mod snapshot;
 pub mod stats;
@@ -151,6 +152,8 @@ pub struct Settings {
     pub array: String,
     pub srp: String,
     pub port_groups: Vec<String>,
+    /// SRDF to a second array (the provider's `replication` block).
+    pub replication: Option<replication::Replication>,
 }
 
 pub struct Driver {
@@ -176,6 +179,12 @@ pub struct Driver {
     /// Volumes as this process last read them, with the change epoch of
     /// the read ([`Driver::remember`]).
     described: std::sync::Mutex<std::collections::HashMap<String, (u64, VolumeInfo)>>,
+    /// The driver of the replication's remote array, made at first use.
+    remote: OnceCell<Box<Driver>>,
+    /// The RDF group found by the replication's label.
+    rdf_group: OnceCell<u32>,
+    /// The connection settings, for the remote array's driver.
+    cfg: ConnectionConfig,
 }
 
 /// How long to keep looking for a volume whose create just succeeded
@@ -185,7 +194,7 @@ const LOOKUP_LAG: Duration = Duration::from_secs(15);
 impl Driver {
     /// Connects to Unisphere and checks that it manages the array.
     pub async fn connect(cfg: ConnectionConfig, settings: Settings) -> Result<Driver> {
-        let client = unisphere::Client::connect(cfg).await?;
+        let client = unisphere::Client::connect(cfg.clone()).await?;
         let api = Array::new(client, &settings.array);
         // one read when the array is there; the list only to explain a miss
         let info = match api.info().await? {
@@ -223,6 +232,9 @@ impl Driver {
             default_srp: info.default_fba_srp,
             journal: journal::Journal::for_workspace(),
             described: Default::default(),
+            remote: OnceCell::new(),
+            rdf_group: OnceCell::new(),
+            cfg,
         })
     }
 
@@ -583,12 +595,17 @@ impl Driver {
             }
         }
         if policy.is_none() && !v.storage_groups.is_empty() {
-            policy = Some(Policy::new(&self.settings.srp, None, None));
             policy_group = v
                 .storage_groups
                 .iter()
-                .find(|g| g.as_str() == naming::NO_SLO_GROUP)
+                .find(|g| {
+                    g.as_str() == naming::NO_SLO_GROUP || g.as_str() == naming::NO_SLO_RE_GROUP
+                })
                 .cloned();
+            policy = Some(
+                Policy::new(&self.settings.srp, None, None)
+                    .replicated(policy_group.as_deref() == Some(naming::NO_SLO_RE_GROUP)),
+            );
         }
         views.sort();
         views.dedup();

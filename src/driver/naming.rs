@@ -14,6 +14,8 @@ pub fn names_missing_group(e: &crate::unisphere::Error, sg: &str) -> bool {
 
 /// The default group of volumes without a service level.
 pub const NO_SLO_GROUP: &str = "OS-no_SLO-SG";
+/// ... and of replicated ones.
+pub const NO_SLO_RE_GROUP: &str = "OS-no_SLO-RE-SG";
 
 /// Whether a group name is one of this provider's per-policy default groups
 /// (`OS-...-SG`, not an export's `OS-<host>-I-<pg>-SG` parent).
@@ -151,6 +153,8 @@ pub struct Policy {
     pub compression: Compression,
     /// Only with a service level; never limits with no value.
     pub qos: Option<Qos>,
+    /// SRDF-replicated volumes have groups of their own (the seed's `-RE`).
+    pub replicated: bool,
 }
 
 impl Policy {
@@ -165,7 +169,14 @@ impl Policy {
             workload: clean(workload),
             compression: Compression::Default,
             qos: None,
+            replicated: false,
         }
+    }
+
+    /// The same policy for a replicated volume (or not).
+    pub fn replicated(mut self, on: bool) -> Self {
+        self.replicated = on;
+        self
     }
 
     /// The same policy with this compression and these limits (dropped
@@ -185,19 +196,23 @@ impl Policy {
         if self.compression == Compression::Off {
             s.push_str("-CD");
         }
+        if self.replicated {
+            s.push_str("-RE");
+        }
         if let Some(q) = &self.qos {
             s.push_str(&q.suffix());
         }
         s
     }
 
-    /// `OS-<srp>-<slo>-<workload>[-CD][<limits>]-SG`, without the workload
+    /// `OS-<srp>-<slo>-<workload>[-CD][-RE][<limits>]-SG`, without the workload
     /// part when there is none, or `OS-no_SLO-SG`. A name longer than the
     /// array's 64 characters keeps its suffix whole and shortens the
     /// `<srp>-<slo>-<workload>` part, marked with 4 hex digits of the full
     /// name's md5 (so different policies never share a group).
     pub fn default_storage_group(&self) -> String {
         let body = match (&self.slo, &self.workload) {
+            (None, _) if self.replicated => return NO_SLO_RE_GROUP.to_string(),
             (None, _) => return NO_SLO_GROUP.to_string(),
             (Some(s), None) => format!("{}-{s}", self.srp),
             (Some(s), Some(w)) => format!("{}-{s}-{w}", self.srp),
@@ -224,6 +239,11 @@ impl Policy {
             qos = Some(q);
             rest = &rest[..i];
         }
+        let mut replicated = false;
+        if let Some(r) = rest.strip_suffix("-RE") {
+            replicated = true;
+            rest = r;
+        }
         let mut compression = Compression::Default;
         if let Some(r) = rest.strip_suffix("-CD") {
             compression = Compression::Off;
@@ -234,7 +254,9 @@ impl Policy {
             None => format!("-{slo}"),
         };
         let srp = rest.strip_suffix(&tail)?;
-        let p = Policy::new(srp, Some(slo), workload).with(compression, qos);
+        let p = Policy::new(srp, Some(slo), workload)
+            .with(compression, qos)
+            .replicated(replicated);
         (p.default_storage_group() == sg).then_some(p)
     }
 
@@ -410,6 +432,12 @@ mod tests {
                 "OS-SRP_1-Diamond-OLTP-Q100IO-Always-SG",
             ),
         ];
+        let re = base.clone().with(Compression::Off, None).replicated(true);
+        assert_eq!(re.default_storage_group(), "OS-SRP_1-Diamond-OLTP-CD-RE-SG");
+        assert_eq!(
+            Policy::from_default_group("OS-SRP_1-Diamond-OLTP-CD-RE-SG", "Diamond", Some("OLTP")),
+            Some(re)
+        );
         for (c, qos, name) in cases {
             let p = base.clone().with(c, qos);
             assert_eq!(p.default_storage_group(), name);

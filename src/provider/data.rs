@@ -162,6 +162,8 @@ impl DataSource for PoolData {
                     Attribute::computed("thick_provisioning_support", Ty::Bool, "Always false."),
                     Attribute::computed("qos_support", Ty::Bool, "True: `vmax_volume` sets host I/O limits (its `qos` block)."),
                     Attribute::computed("compression_capable", Ty::Bool, "Whether the array compresses (All Flash arrays do); only then can `vmax_volume` choose `compression`."),
+                    Attribute::computed("replication_enabled", Ty::Bool, "Whether the provider replicates volumes (its `replication` block)."),
+                    Attribute::computed("replication_targets", Ty::list(Ty::String), "The remote array replicated volumes are paired with, when replication is configured."),
                     Attribute::computed("vendor_name", Ty::String, "`Dell EMC`."),
                     Attribute::computed("driver_version", Ty::String, "Version of the driver semantics implemented."),
                     Attribute::computed("storage_protocol", Ty::String, "`iSCSI`."),
@@ -223,7 +225,13 @@ impl DataSource for PoolData {
                 return None;
             }
         };
+        let targets: Vec<String> = d
+            .replication()
+            .map(|r| vec![r.remote_array.clone()])
+            .unwrap_or_default();
         let j = json!({
+            "replication_enabled": !targets.is_empty(),
+            "replication_targets": targets,
             "compression_capable": compression_capable,
             "srp": srp,
             "service_level": config.get("service_level").as_str(),

@@ -2,10 +2,11 @@
 //! (delete), ensure_export (read), and the iSCSI connection properties.
 
 use super::{Shared, op, report};
-use crate::driver::Op;
 use crate::driver::export::{
     Connector, Export, ExportStatus, Target, check_initiator, connection_info,
 };
+use crate::driver::replication::Side;
+use crate::driver::{Driver, DriverError, Op};
 use crate::tfplugin::{
     AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty, Value,
 };
@@ -42,6 +43,12 @@ pub struct ExportState {
     pub port_group: Option<String>,
     pub multipath: bool,
     pub chap: Option<Chap>,
+    #[serde(default)]
+    pub active_side: Option<String>,
+    #[serde(default)]
+    pub array: Option<String>,
+    #[serde(default)]
+    pub device_id: Option<String>,
     pub masking_view: Option<String>,
     pub storage_group: Option<String>,
     pub initiator_group: Option<String>,
@@ -102,6 +109,46 @@ impl ExportState {
     }
 }
 
+/// The array and device serving a volume's export: the volume itself,
+/// or its remote twin when its RDF pair is failed over.
+async fn serving(d: &Driver, volume: &str) -> Result<(String, String), DriverError> {
+    if d.replication().is_none() {
+        return Ok((d.array().to_string(), volume.to_string()));
+    }
+    match d.pair(volume).await? {
+        Some(p) if p.active_side() == Side::Remote => Ok((p.remote_array, p.remote_device)),
+        _ => Ok((d.array().to_string(), volume.to_string())),
+    }
+}
+
+/// [`serving`] at plan time: by the declared side when there is one (the
+/// volume may fail over in the same apply), else by the pair's state.
+async fn planned_serving(
+    d: &Driver,
+    volume: &str,
+    side: Option<&str>,
+) -> Result<(String, String), DriverError> {
+    match side {
+        Some("remote") if d.replication().is_some() => match d.pair(volume).await? {
+            Some(p) => Ok((p.remote_array, p.remote_device)),
+            None => Err(DriverError::invalid(
+                "active_side",
+                format!("volume {volume} is not replicated, so it has no remote side to export"),
+            )),
+        },
+        Some("local") => Ok((d.array().to_string(), volume.to_string())),
+        _ => serving(d, volume).await,
+    }
+}
+
+/// The driver of `array` (the provider's, or the replication's remote one).
+async fn driver_for<'a>(d: &'a Driver, array: Option<&str>) -> Result<&'a Driver, DriverError> {
+    match array {
+        Some(a) if a != d.array() => d.remote().await,
+        _ => Ok(d),
+    }
+}
+
 pub fn schema() -> Schema {
     let chap = Block {
         description: "CHAP credentials the host uses to log in; included in `connection_info`."
@@ -124,6 +171,9 @@ pub fn schema() -> Schema {
                 Attribute::required("initiator", Ty::String, "The host's iSCSI initiator name (`iqn.` or `eui.` form).").force_new(),
                 Attribute::optional_computed("port_group", Ty::String, "Port group to export through. Default: the first of the provider's `port_groups`. Port groups are never created by the provider.").force_new(),
                 Attribute::optional("multipath", Ty::Bool, "Whether the host uses multipath: `connection_info` then lists every portal. Default `true`.").with_default(Value::Bool(true)),
+                Attribute::optional("active_side", Ty::String, "For replicated volumes: set it to the volume's `replication_active_side` (`active_side = vmax_volume.x.replication_active_side`) so that a failover or failback replaces the export in the same apply (removed from the old side before the volume fails over, made on the new side after). Without it the export follows at the next plan.").force_new(),
+                s("array", "The array serving the export: the provider's, or for a failed-over replicated volume the replication's remote array (the export follows the volume's active side: a failover or failback plans its replacement)."),
+                s("device_id", "The device the host sees: `volume_id`, or its remote twin when the volume is failed over."),
                 s("masking_view", "The masking view, `OS-<host>-I-<port group>-MV`."),
                 s("storage_group", "The child storage group holding the volume for this host."),
                 s("initiator_group", "The initiator group (host) holding the initiator."),
@@ -241,6 +291,16 @@ impl Resource for ExportResource {
             }
         }
         super::volume::validate_timeouts(config, diags);
+        if let Some(side) = config.get("active_side").as_str()
+            && side != "local"
+            && side != "remote"
+        {
+            diags.error_at(
+                AttrPath::attr("active_side"),
+                "Invalid active_side",
+                format!("active_side must be \"local\" or \"remote\", not {side:?}"),
+            );
+        }
         if let Some(v) = config.get("volume_id").as_str()
             && !(v.len() == 5 && v.chars().all(|c| c.is_ascii_hexdigit()))
         {
@@ -255,10 +315,45 @@ impl Resource for ExportResource {
     }
 
     async fn plan(&self, _ctx: &Ctx, plan: &mut Plan, diags: &mut Diags) {
+        // the array serving the export follows the volume's active side
+        let driver = self.shared.try_driver();
+        let mut serving_driver: Option<&Driver> = None;
+        if let Some(d) = &driver {
+            match plan.planned.get("volume_id").as_str().map(String::from) {
+                Some(vol) => {
+                    match planned_serving(d, &vol, plan.planned.get("active_side").as_str()).await {
+                        Ok((array, dev)) => {
+                            plan.planned.set_attr("array", Value::string(&array));
+                            plan.planned.set_attr("device_id", Value::string(&dev));
+                            match driver_for(d, Some(&array)).await {
+                                Ok(x) => serving_driver = Some(x),
+                                Err(e) => report(diags, "Cannot reach the serving array", &e),
+                            }
+                            if array != d.array() && !plan.config.get("port_group").is_null() {
+                                diags.error_at(AttrPath::attr("port_group"), "port_group names a local port group", format!("volume {vol} is failed over to array {array}: its exports use the replication's remote_port_groups; leave port_group unset for replicated volumes"));
+                            }
+                            if let Some(prior) = &plan.prior
+                                && prior.get("array").as_str().is_some_and(|a| a != array)
+                            {
+                                plan.requires_replace.push(AttrPath::attr("array"));
+                                if plan.config.get("port_group").is_null() {
+                                    plan.planned.set_attr("port_group", Value::Null);
+                                }
+                            }
+                        }
+                        Err(e) => report(diags, "Cannot read the volume's replication", &e),
+                    }
+                }
+                None => {
+                    plan.unknown("array");
+                    plan.unknown("device_id");
+                }
+            }
+        }
         if plan.planned.get("port_group").is_null()
             || (plan.prior.is_none() && plan.planned.get("port_group").is_unknown())
         {
-            match self.shared.try_driver().map(|d| d.pick_port_group(None)) {
+            match serving_driver.map(|d| d.pick_port_group(None)) {
                 Some(Ok(pg)) => plan.planned.set_attr("port_group", Value::string(pg)),
                 Some(Err(e)) => {
                     diags.error_at(AttrPath::attr("port_group"), "No port group", e.to_string())
@@ -292,8 +387,25 @@ impl Resource for ExportResource {
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
-        let d = self.shared.driver(diags)?;
+        let d0 = self.shared.driver(diags)?;
         let mut s = self.state(planned, diags)?;
+        let (array, dev) = match planned_serving(&d0, &s.volume_id, s.active_side.as_deref()).await
+        {
+            Ok(x) => x,
+            Err(e) => {
+                report(diags, "Cannot export volume", &e);
+                return None;
+            }
+        };
+        let d = match driver_for(&d0, Some(&array)).await {
+            Ok(d) => d,
+            Err(e) => {
+                report(diags, "Cannot export volume", &e);
+                return None;
+            }
+        };
+        s.array = Some(array);
+        s.device_id = Some(dev.clone());
         let pg = match d.pick_port_group(s.port_group.as_deref()) {
             Ok(p) => p,
             Err(e) => {
@@ -313,7 +425,7 @@ impl Resource for ExportResource {
                 d.job_timeout(),
             ),
         );
-        match d.initialize_connection(&op, &s.volume_id, &c, &pg).await {
+        match d.initialize_connection(&op, &dev, &c, &pg).await {
             Ok(e) => {
                 s.fill(&e);
                 tracing::info!(volume = %s.volume_id, host = %s.host, lun = e.host_lun_id, view = %e.masking_view, "volume exported");
@@ -341,12 +453,20 @@ impl Resource for ExportResource {
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diags) {
-        let Some(d) = self.shared.driver(diags) else {
+        let Some(d0) = self.shared.driver(diags) else {
             return;
         };
         let Some(s) = self.state(prior, diags) else {
             return;
         };
+        let d = match driver_for(&d0, s.array.as_deref()).await {
+            Ok(d) => d,
+            Err(e) => {
+                report(diags, "Cannot remove export", &e);
+                return;
+            }
+        };
+        let dev = s.device_id.clone().unwrap_or_else(|| s.volume_id.clone());
         let pg = s.port_group.clone().unwrap_or_default();
         let op = op(
             ctx,
@@ -356,19 +476,29 @@ impl Resource for ExportResource {
                 d.job_timeout(),
             ),
         );
-        if let Err(e) = d
-            .terminate_connection(&op, &s.volume_id, &s.host, &pg)
-            .await
-        {
+        if let Err(e) = d.terminate_connection(&op, &dev, &s.host, &pg).await {
             report(diags, "Cannot remove export", &e);
         }
     }
 
     async fn read(&self, _ctx: &Ctx, current: &Value, diags: &mut Diags) -> Option<Value> {
-        let d = self.shared.driver(diags)?;
+        let d0 = self.shared.driver(diags)?;
         let mut s = self.state(current, diags)?;
         let pg = s.port_group.clone()?;
-        match d.export_status(&s.volume_id, &s.host, &pg).await {
+        let d = match driver_for(&d0, s.array.as_deref()).await {
+            Ok(d) => d,
+            Err(e) => {
+                report(diags, "Cannot read export", &e);
+                return Some(current.clone());
+            }
+        };
+        // exports recorded before the array was
+        if s.array.is_none() {
+            s.array = Some(d.array().to_string());
+            s.device_id = Some(s.volume_id.clone());
+        }
+        let dev = s.device_id.clone().unwrap_or_else(|| s.volume_id.clone());
+        match d.export_status(&dev, &s.host, &pg).await {
             Ok(ExportStatus::Visible { lun, child }) => {
                 if s.host_lun_id != Some(lun as i64) {
                     tracing::warn!(volume = %s.volume_id, "host LUN changed on the array");

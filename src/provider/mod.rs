@@ -14,7 +14,8 @@ pub mod volume;
 
 use crate::driver::{ConnectionConfig, Driver, DriverError, Op, Settings};
 use crate::tfplugin::{
-    AttrPath, Attribute, Block, Ctx, DataSource, Diags, Provider, Resource, Schema, Ty, Value,
+    AttrPath, Attribute, Block, Ctx, DataSource, Diags, NestedBlock, Nesting, Provider, Resource,
+    Schema, Ty, Value,
 };
 use async_trait::async_trait;
 use std::sync::{Arc, RwLock};
@@ -169,7 +170,22 @@ impl Provider for VmaxProvider {
             block: Block {
                 description: "The `vmax` provider manages Dell EMC VMAX / PowerMax block storage through Unisphere for VMAX/PowerMax's REST API, with the semantics of OpenStack Cinder's VMAX iSCSI driver.".into(),
                 attributes,
-                blocks: vec![],
+                blocks: vec![NestedBlock {
+                    name: "replication".into(),
+                    block: Block {
+                        description: "SRDF/S replication to a second array managed by the same Unisphere (the VMAX iSCSI driver's `replication_device`). Volumes with `replicated = true` get a twin on `remote_array`, paired synchronously in the RDF group labelled `rdf_group_label`.".into(),
+                        attributes: vec![
+                            Attribute::required("remote_array", Ty::String, "12-digit serial of the remote array (the other end of the RDF group)."),
+                            Attribute::optional("remote_srp", Ty::String, "Storage resource pool of the twins on the remote array. Default: the provider's `srp`."),
+                            Attribute::optional("remote_port_groups", Ty::list(Ty::String), "iSCSI port groups of the remote array, for exports of failed-over volumes."),
+                            Attribute::required("rdf_group_label", Ty::String, "Label of the RDF group that pairs the two arrays, e.g. `os-rdf`."),
+                            Attribute::optional("allow_extend", Ty::Bool, "Whether replicated volumes may grow (suspend, extend the twin then the volume, establish again). Default `false`: growing one is refused at plan time."),
+                        ],
+                        blocks: vec![],
+                    },
+                    nesting: Nesting::Single,
+                    max_items: 1,
+                }],
             },
         }
     }
@@ -257,6 +273,7 @@ impl Provider for VmaxProvider {
             array: r.array.clone(),
             srp: r.srp.clone(),
             port_groups: r.port_groups.clone(),
+            replication: r.replication.clone(),
         };
         let driver = match Driver::connect(cfg, settings).await {
             Ok(d) => d,

@@ -26,6 +26,58 @@ pub struct Resolved {
     pub job_timeout: Duration,
     pub max_over_subscription_ratio: f64,
     pub reserved_percentage: f64,
+    pub replication: Option<crate::driver::replication::Replication>,
+}
+
+/// The `replication` block, checked (attribute paths under `replication`).
+fn replication(
+    config: &Value,
+    srp: &str,
+    diags: &mut Diags,
+) -> Option<crate::driver::replication::Replication> {
+    let Value::Object(r) = config.get("replication") else {
+        return None;
+    };
+    let at = |k: &str| AttrPath::attr("replication").then_attr(k);
+    let text = |k: &str| r.get(k).and_then(|v| v.as_str()).map(String::from);
+    let remote_array = text("remote_array").unwrap_or_default();
+    if !(remote_array.len() == 12 && remote_array.chars().all(|c| c.is_ascii_digit())) {
+        diags.error_at(
+            at("remote_array"),
+            "Invalid remote array serial",
+            format!("remote_array {remote_array:?} must be the remote array's 12-digit serial, e.g. \"000197800124\""),
+        );
+    }
+    let label = text("rdf_group_label").unwrap_or_default();
+    if label.is_empty() {
+        diags.error_at(
+            at("rdf_group_label"),
+            "Missing RDF group label",
+            "rdf_group_label must name the RDF group (its label on the array) that pairs the two arrays",
+        );
+    }
+    let remote_port_groups: Vec<String> = match r.get("remote_port_groups") {
+        Some(Value::List(l)) => l
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    };
+    for pg in &remote_port_groups {
+        if let Err(e) = crate::driver::naming::check_object_name("port group", pg) {
+            diags.error_at(at("remote_port_groups"), "Invalid port group name", e);
+        }
+    }
+    Some(crate::driver::replication::Replication {
+        remote_array,
+        remote_srp: text("remote_srp").unwrap_or_else(|| srp.to_string()),
+        remote_port_groups,
+        rdf_group_label: label,
+        allow_extend: r
+            .get("allow_extend")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+    })
 }
 
 /// A number setting: attribute, variable, default, allowed range, unit.
@@ -246,6 +298,17 @@ pub fn resolve(
         }
     }
     let srp = text("srp", "VMAX_SRP").unwrap_or_else(|| "SRP_1".into());
+    let replication = replication(config, &srp, diags);
+    if replication
+        .as_ref()
+        .is_some_and(|r| r.remote_array == array)
+    {
+        diags.error_at(
+            AttrPath::attr("replication").then_attr("remote_array"),
+            "Remote array is the local one",
+            format!("remote_array {array} is the provider's own array; name the other array of the RDF group"),
+        );
+    }
     if diags.0[before..]
         .iter()
         .any(|d| d.severity == crate::tfplugin::Severity::Error)
@@ -272,6 +335,7 @@ pub fn resolve(
         job_timeout: Duration::from_secs_f64(numbers[1]),
         max_over_subscription_ratio: numbers[2],
         reserved_percentage: numbers[3],
+        replication,
     })
 }
 

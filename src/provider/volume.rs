@@ -3,6 +3,7 @@
 
 use super::{Shared, op, report};
 use crate::driver::naming::{Compression, Distribution, Qos};
+use crate::driver::replication::{Pair, Side};
 use crate::driver::snapshot::{Source, parse_snapshot_id};
 use crate::driver::{Policy, VolumeInfo, naming};
 use crate::tfplugin::{
@@ -57,6 +58,14 @@ pub struct VolumeState {
     pub compression: Option<bool>,
     #[serde(default)]
     pub qos: Option<QosCfg>,
+    #[serde(default)]
+    pub replicated: Option<bool>,
+    #[serde(default)]
+    pub replication_active_side: Option<String>,
+    #[serde(default)]
+    pub remote_device_id: Option<String>,
+    #[serde(default)]
+    pub replication_state: Option<String>,
 }
 
 /// The `qos` block: host I/O limits.
@@ -122,6 +131,33 @@ impl VolumeState {
             Compression::from_choice(self.compression),
             self.qos.as_ref().map(QosCfg::to_qos),
         )
+        .replicated(self.is_replicated())
+    }
+
+    fn is_replicated(&self) -> bool {
+        self.replicated.unwrap_or(false)
+    }
+
+    fn wants_remote(&self) -> bool {
+        self.replication_active_side.as_deref() == Some("remote")
+    }
+
+    /// Records the pair (or its absence) as the array reports it.
+    fn set_pair(&mut self, pair: Option<&Pair>) {
+        match pair {
+            Some(p) => {
+                self.replicated = Some(true);
+                self.remote_device_id = Some(p.remote_device.clone());
+                self.replication_state = Some(p.state.clone());
+                self.replication_active_side = Some(p.active_side().as_str().to_string());
+            }
+            None => {
+                self.replicated = Some(false);
+                self.remote_device_id = None;
+                self.replication_state = None;
+                self.replication_active_side = Some("local".into());
+            }
+        }
     }
 
     /// Fills what the array says, keeping configuration-only fields.
@@ -189,6 +225,10 @@ pub fn schema() -> Schema {
                 Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")),
                 Attribute::optional("wait_for_copy", Ty::Bool, "With `source`: wait until the copy is complete, then unlink it (and remove a clone's temporary snapshot). Default `false`: the copy finishes in the background and is unlinked before the volume is changed or deleted.").with_default(Value::Bool(false)),
                 Attribute::optional("compression", Ty::Bool, "Whether the array compresses the volume's data (All Flash arrays only; needs a service level). `false` puts the volume in its policy's `-CD` group, made without compression; `true` asks for compression explicitly. Omit for the array's default (compressed on arrays that compress). Changing it moves the volume in place. Refused at plan time on an array that does not compress."),
+                Attribute::optional("replicated", Ty::Bool, "SRDF/S replication to the provider's `replication.remote_array`: a twin volume with the same identifier on the remote array, paired synchronously in the RDF group `replication.rdf_group_label`. Changing it is in place: turning it on makes the twin and copies the data (a full copy), turning it off splits and deletes the pair and deletes the twin. Needs the provider's `replication` block. Default `false`.").with_default(Value::Bool(false)),
+                Attribute::optional("replication_active_side", Ty::String, "Which array serves the volume: `local` (default) or `remote`. Changing it fails the pair over (to `remote`) or back (to `local`) in place, and waits for the state; a failover made outside Terraform shows as drift. Exports follow the active side. This is not an automatic disaster-recovery orchestrator: nothing fails over by itself.").with_default(Value::string("local")),
+                Attribute::computed("remote_device_id", Ty::String, "The twin's device id on the remote array (replicated volumes)."),
+                Attribute::computed("replication_state", Ty::String, "The RDF pair state as the array reports it: `Synchronized`, `SyncInProg`, `Suspended`, `Split`, `Failed Over`... (replicated volumes)."),
                 Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
                 Attribute::computed("wwn", Ty::String, "The volume's WWN."),
                 Attribute::computed("volume_identifier", Ty::String, "The identifier on the array: `OS-<name>`."),
@@ -282,6 +322,21 @@ pub(crate) fn validate_timeouts(config: &Value, diags: &mut Diags) {
 }
 
 const SHRINK: &str = "Only Extend is supported";
+
+/// A successful update keeps the pair figures the plan already knew (a
+/// state that moved since, e.g. SyncInProg -> Synchronized, is the next
+/// refresh's to report): Terraform requires known planned values to stay.
+fn keep_planned(mut cur: VolumeState, planned: &VolumeState) -> VolumeState {
+    if cur.is_replicated() && planned.is_replicated() {
+        if planned.replication_state.is_some() {
+            cur.replication_state = planned.replication_state.clone();
+        }
+        if planned.remote_device_id.is_some() {
+            cur.remote_device_id = planned.remote_device_id.clone();
+        }
+    }
+    cur
+}
 
 /// The service levels arrays know, in their canonical spelling.
 const SERVICE_LEVELS: &[&str] = &[
@@ -460,6 +515,24 @@ fn validate_config(config: &Value, diags: &mut Diags) {
             );
         }
     }
+    if let Some(side) = config.get("replication_active_side").as_str() {
+        if side != "local" && side != "remote" {
+            diags.error_at(
+                AttrPath::attr("replication_active_side"),
+                "Invalid replication_active_side",
+                format!("replication_active_side must be \"local\" or \"remote\", not {side:?}"),
+            );
+        } else if side == "remote"
+            && config.get("replicated").as_bool() != Some(true)
+            && !config.get("replicated").is_unknown()
+        {
+            diags.error_at(
+                AttrPath::attr("replication_active_side"),
+                "Only a replicated volume fails over",
+                "replication_active_side = \"remote\" needs replicated = true",
+            );
+        }
+    }
     if let Some(p) = config.get("deletion_policy").as_str()
         && p != "delete"
         && p != "unmanage"
@@ -603,6 +676,54 @@ impl Resource for VolumeResource {
         {
             report(diags, "Volume cannot grow now", &e);
         }
+        // replication: checked against the provider's block and the array
+        let replicated = plan.planned.get("replicated").as_bool();
+        let prior_rep = plan
+            .prior
+            .as_ref()
+            .and_then(|p| p.get("replicated").as_bool());
+        if replicated == Some(true)
+            && let Some(d) = &driver
+        {
+            match d.replication() {
+                None => diags.error_at(
+                    AttrPath::attr("replicated"),
+                    "Replication is not configured",
+                    "replicated = true needs the provider's replication block (remote_array, rdf_group_label, and remote_srp / remote_port_groups as needed); add it, or remove replicated",
+                ),
+                Some(r) => {
+                    if let Err(e) = d.check_replication().await {
+                        report(diags, "Replication cannot be used", &e);
+                    }
+                    let grows = match (
+                        plan.prior.as_ref().and_then(|p| p.get("size_gb").as_i64()),
+                        plan.planned.get("size_gb").as_i64(),
+                    ) {
+                        (Some(old), Some(new)) => new > old,
+                        _ => false,
+                    };
+                    if prior_rep == Some(true) && grows && !r.allow_extend {
+                        diags.error_at(
+                            AttrPath::attr("size_gb"),
+                            "Replicated volumes cannot grow here",
+                            "This volume is replicated, and growing a replicated volume suspends its pair while both sides grow; the provider allows it only with allow_extend = true in its replication block. Set that, or keep size_gb.",
+                        );
+                    }
+                }
+            }
+        }
+        let side_changed = plan.prior.as_ref().is_some_and(|p| {
+            p.get("replication_active_side") != plan.planned.get("replication_active_side")
+        });
+        if replicated != Some(true) {
+            plan.planned.set_attr("remote_device_id", Value::Null);
+            plan.planned.set_attr("replication_state", Value::Null);
+        } else if prior_rep != Some(true) {
+            plan.unknown("remote_device_id");
+            plan.unknown("replication_state");
+        } else if side_changed {
+            plan.unknown("replication_state");
+        }
         if let Some(n) = plan.planned.get("name").as_str() {
             plan.planned.set_attr(
                 "volume_identifier",
@@ -670,17 +791,77 @@ impl Resource for VolumeResource {
         );
         let source = s.source.as_ref().and_then(SourceCfg::to_source);
         let wait = s.wait_for_copy.unwrap_or(false);
-        let r = match &source {
-            Some(src) => {
-                d.create_volume_from_source(&op, &s.name, s.size_gb, &policy, src, wait)
-                    .await
+        let mut pair = None;
+        let r = match (&source, s.is_replicated()) {
+            (None, true) => d
+                .create_replicated(&op, &s.name, s.size_gb, &policy)
+                .await
+                .map(|(v, p)| {
+                    pair = Some(p);
+                    v
+                }),
+            (Some(src), rep) => {
+                let made = d
+                    .create_volume_from_source(
+                        &op,
+                        &s.name,
+                        s.size_gb,
+                        &policy.clone().replicated(false),
+                        src,
+                        wait,
+                    )
+                    .await;
+                match made {
+                    Ok(v) if rep => match d.enable_replication(&op, &v.device_id, &policy).await {
+                        Ok(p) => {
+                            pair = Some(p);
+                            d.get_volume(&v.device_id).await.map(|x| x.unwrap_or(v))
+                        }
+                        Err(e) => {
+                            // the copy is removed: a failed create leaves nothing
+                            if let Err(ue) = d
+                                .delete_volume(&crate::driver::Op::unbounded("undo"), &v.device_id)
+                                .await
+                            {
+                                tracing::error!(device = %v.device_id, error = %ue, "could not remove the copy");
+                                diags.error("Volume left on the array", format!("copy {} could not be removed after replication failed: {ue}; delete it on the array", v.device_id));
+                            }
+                            Err(e)
+                        }
+                    },
+                    other => other,
+                }
             }
-            None => d.create_volume(&op, &s.name, s.size_gb, &policy).await,
+            (None, false) => d.create_volume(&op, &s.name, s.size_gb, &policy).await,
+        };
+        // a volume made to serve from the remote array fails over at once
+        let r = match (r, &pair) {
+            (Ok(v), Some(_)) if s.wants_remote() => {
+                match d.set_active_side(&op, &v.device_id, Side::Remote).await {
+                    Ok(p) => {
+                        pair = Some(p);
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        report(diags, "Cannot fail the new volume over", &e);
+                        s.refresh(&v, d.array(), &d.settings.srp);
+                        s.set_pair(pair.as_ref());
+                        record_applied_size(ctx, s.size_gb);
+                        return Some(self.value(&s, diags));
+                    }
+                }
+            }
+            (r, _) => r,
         };
         match r {
             Ok(v) => {
                 tracing::info!(device = %v.device_id, name = %s.name, "volume created");
                 s.refresh(&v, d.array(), &d.settings.srp);
+                if s.is_replicated() {
+                    s.set_pair(pair.as_ref());
+                } else {
+                    s.set_pair(None);
+                }
                 record_applied_size(ctx, s.size_gb);
                 Some(self.value(&s, diags))
             }
@@ -721,21 +902,31 @@ impl Resource for VolumeResource {
         cur.wait_for_copy = new.wait_for_copy;
         cur.source = new.source.clone();
         let limit = timeout_of(&new.timeouts, |t| &t.update);
+        let srp = d.settings.srp.clone();
         // the volume as the last step left it, when that step says
         let mut latest = None;
+        // the twin of a replicated volume, on the remote array
+        let twin = if old.is_replicated() {
+            old.remote_device_id.clone()
+        } else {
+            None
+        };
         if new.name != old.name
             || old.volume_identifier.as_deref()
                 != Some(naming::volume_identifier(&new.name).as_str())
         {
             let ident = naming::volume_identifier(&new.name);
-            match d
-                .rename_volume(
-                    &op(ctx, format!("renaming volume {dev}"), limit),
-                    &dev,
-                    &ident,
-                )
-                .await
-            {
+            let o = op(ctx, format!("renaming volume {dev}"), limit);
+            let r = async {
+                d.rename_volume(&o, &dev, &ident).await?;
+                // the twin carries the same identifier
+                if let Some(t) = &twin {
+                    d.remote().await?.rename_volume(&o, t, &ident).await?;
+                }
+                Ok::<(), crate::driver::DriverError>(())
+            }
+            .await;
+            match r {
                 Ok(()) => {
                     cur.name = new.name.clone();
                     cur.volume_identifier = Some(ident);
@@ -746,43 +937,119 @@ impl Resource for VolumeResource {
                 }
             }
         }
-        if new.size_gb > old.size_gb {
-            match d
-                .extend_volume(
-                    &op(ctx, format!("extending volume {dev}"), limit),
-                    &dev,
-                    new.size_gb,
-                )
-                .await
-            {
-                Ok(()) => cur.size_gb = new.size_gb,
+        // replication off first (the volume leaves its -RE group)
+        if old.is_replicated() && !new.is_replicated() {
+            let o = op(
+                ctx,
+                format!("turning off replication of volume {dev}"),
+                limit,
+            );
+            let mut p = cur.policy(&srp);
+            p.replicated = false;
+            match d.disable_replication(&o, &dev, &p).await {
+                Ok(()) => cur.set_pair(None),
                 Err(e) => {
-                    report(diags, "Cannot extend volume", &e);
-                    return self.value(&cur, diags);
-                }
-            }
-        }
-        let (old_p, np) = (old.policy(&d.settings.srp), new.policy(&d.settings.srp));
-        if old_p != np || old.storage_group.as_deref() != Some(np.default_storage_group().as_str())
-        {
-            match d
-                .retype(&op(ctx, format!("retyping volume {dev}"), limit), &dev, &np)
-                .await
-            {
-                Ok(v) => {
-                    cur.compression = new.compression;
-                    cur.qos = new.qos.clone();
-                    cur.refresh(&v, d.array(), &d.settings.srp);
-                    latest = Some(v);
-                }
-                Err(e) => {
-                    report(diags, "Cannot change the volume's storage policy", &e);
-                    if let Ok(Some(v)) = d.get_volume(&dev).await {
-                        cur.refresh(&v, d.array(), &d.settings.srp);
+                    report(diags, "Cannot turn replication off", &e);
+                    if let Ok(pair) = d.pair(&dev).await {
+                        cur.set_pair(pair.as_ref());
                     }
                     return self.value(&cur, diags);
                 }
             }
+        }
+        if new.size_gb > old.size_gb {
+            let o = op(ctx, format!("extending volume {dev}"), limit);
+            let r = if cur.is_replicated() {
+                d.extend_replicated(&o, &dev, new.size_gb).await
+            } else {
+                d.extend_volume(&o, &dev, new.size_gb).await
+            };
+            match r {
+                Ok(()) => cur.size_gb = new.size_gb,
+                Err(e) => {
+                    report(diags, "Cannot extend volume", &e);
+                    if cur.is_replicated()
+                        && let Ok(pair) = d.pair(&dev).await
+                    {
+                        cur.set_pair(pair.as_ref());
+                    }
+                    return self.value(&cur, diags);
+                }
+            }
+        }
+        // the policy the volume has now, and the one it is to have (the
+        // replication part is the enable step's)
+        let cur_p = cur.policy(&srp);
+        let mut np = new.policy(&srp);
+        np.replicated = cur.is_replicated();
+        if cur_p != np || old.storage_group.as_deref() != Some(np.default_storage_group().as_str())
+        {
+            let o = op(ctx, format!("retyping volume {dev}"), limit);
+            match d.retype(&o, &dev, &np).await {
+                Ok(v) => {
+                    cur.compression = new.compression;
+                    cur.qos = new.qos.clone();
+                    cur.refresh(&v, d.array(), &srp);
+                    latest = Some(v);
+                    // the twin follows, in the remote policy's group
+                    if let Some(t) = cur.remote_device_id.clone().filter(|_| cur.is_replicated())
+                        && let Err(e) = async {
+                            let remote = d.remote().await?;
+                            let mut rp = np.clone();
+                            rp.srp = remote.settings.srp.clone();
+                            remote.retype(&o, &t, &rp).await
+                        }
+                        .await
+                    {
+                        report(diags, "Cannot change the remote twin's storage policy", &e);
+                        return self.value(&cur, diags);
+                    }
+                }
+                Err(e) => {
+                    report(diags, "Cannot change the volume's storage policy", &e);
+                    if let Ok(Some(v)) = d.get_volume(&dev).await {
+                        cur.refresh(&v, d.array(), &srp);
+                    }
+                    return self.value(&cur, diags);
+                }
+            }
+        }
+        if !cur.is_replicated() && new.is_replicated() {
+            let o = op(ctx, format!("replicating volume {dev}"), limit);
+            match d.enable_replication(&o, &dev, &new.policy(&srp)).await {
+                Ok(pair) => {
+                    cur.set_pair(Some(&pair));
+                    latest = None;
+                }
+                Err(e) => {
+                    report(diags, "Cannot replicate volume", &e);
+                    return self.value(&cur, diags);
+                }
+            }
+        }
+        if cur.is_replicated() && cur.wants_remote() != new.wants_remote() {
+            let side = if new.wants_remote() {
+                Side::Remote
+            } else {
+                Side::Local
+            };
+            let o = op(
+                ctx,
+                format!("failing volume {dev} over to the {} array", side.as_str()),
+                limit,
+            );
+            match d.set_active_side(&o, &dev, side).await {
+                Ok(pair) => cur.set_pair(Some(&pair)),
+                Err(e) => {
+                    report(diags, "Cannot change the volume's active side", &e);
+                    if let Ok(pair) = d.pair(&dev).await {
+                        cur.set_pair(pair.as_ref());
+                    }
+                    return self.value(&cur, diags);
+                }
+            }
+        } else if cur.is_replicated() && cur.replication_state != old.replication_state {
+            // nothing to do for the pair
         }
         // a retype says where the volume is now; a rename or an extend that
         // the array confirmed changes only what `cur` already records
@@ -790,16 +1057,25 @@ impl Resource for VolumeResource {
             Some(v) => Ok(Some(v)),
             None if cur.size_gb != old.size_gb
                 || cur.name != old.name
-                || cur.volume_identifier != old.volume_identifier =>
+                || cur.volume_identifier != old.volume_identifier
+                || cur.replicated != old.replicated
+                || cur.replication_active_side != old.replication_active_side =>
             {
+                if cur.replicated != old.replicated {
+                    match d.get_volume(&dev).await {
+                        Ok(Some(v)) => cur.refresh(&v, d.array(), &srp),
+                        Ok(None) => {}
+                        Err(e) => report(diags, "Cannot read volume after update", &e),
+                    }
+                }
                 record_applied_size(ctx, cur.size_gb);
-                return self.value(&cur, diags);
+                return self.value(&keep_planned(cur, &new), diags);
             }
             None => d.get_volume(&dev).await,
         };
         match now {
             Ok(Some(v)) => {
-                cur.refresh(&v, d.array(), &d.settings.srp);
+                cur.refresh(&v, d.array(), &srp);
                 record_applied_size(ctx, cur.size_gb);
             }
             Ok(None) => diags.error(
@@ -808,7 +1084,14 @@ impl Resource for VolumeResource {
             ),
             Err(e) => report(diags, "Cannot read volume after update", &e),
         }
-        self.value(&cur, diags)
+        // the pair as the array has it (a state the plan left unknown)
+        if cur.is_replicated()
+            && new.replication_state.is_none()
+            && let Ok(pair) = d.pair(&dev).await
+        {
+            cur.set_pair(pair.as_ref());
+        }
+        self.value(&keep_planned(cur, &new), diags)
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diags) {
@@ -834,16 +1117,29 @@ impl Resource for VolumeResource {
                 .await
             {
                 Ok(()) => {
-                    tracing::info!(device = %dev, name = %bare, "volume unmanaged and left on the array")
+                    tracing::info!(device = %dev, name = %bare, "volume unmanaged and left on the array");
+                    if s.is_replicated() {
+                        diags.warning(
+                            "Replicated volume left paired",
+                            format!(
+                                "volume {dev} was unmanaged; its RDF pair and its twin {} on array {} are left as they are",
+                                s.remote_device_id.as_deref().unwrap_or("?"),
+                                d.replication().map(|r| r.remote_array.as_str()).unwrap_or("?")
+                            ),
+                        );
+                    }
                 }
                 Err(e) => report(diags, "Cannot unmanage volume", &e),
             }
             return;
         }
-        match d
-            .delete_volume(&op(ctx, format!("deleting volume {dev}"), limit), &dev)
-            .await
-        {
+        let o = op(ctx, format!("deleting volume {dev}"), limit);
+        let r = if s.is_replicated() {
+            d.delete_replicated(&o, &dev).await
+        } else {
+            d.delete_volume(&o, &dev).await
+        };
+        match r {
             Ok(()) => d.journal.forget_device(d.array(), &dev),
             Err(e) => report(diags, "Cannot delete volume", &e),
         }
@@ -858,6 +1154,13 @@ impl Resource for VolumeResource {
                 // Terraform has recorded it: the create journal can let go
                 d.journal.forget_device(d.array(), &dev);
                 s.refresh(&v, d.array(), &d.settings.srp);
+                // the pair of a replicated volume as the array has it
+                if s.is_replicated() {
+                    match d.pair(&dev).await {
+                        Ok(p) => s.set_pair(p.as_ref()),
+                        Err(e) => report(diags, "Cannot read the volume's RDF pair", &e),
+                    }
+                }
                 Some(self.value(&s, diags))
             }
             Ok(None) => {
@@ -927,6 +1230,18 @@ impl Resource for VolumeResource {
             ..Default::default()
         };
         s.refresh(&v, d.array(), &d.settings.srp);
+        // a replicated volume is recognised by its pair
+        if d.replication().is_some() {
+            match d.pair(&dev).await {
+                Ok(p) => s.set_pair(p.as_ref()),
+                Err(e) => {
+                    report(diags, "Cannot import volume", &e);
+                    return None;
+                }
+            }
+        } else {
+            s.set_pair(None);
+        }
         if s.name.is_empty() {
             s.name = format!("vol-{dev}");
         }

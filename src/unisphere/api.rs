@@ -14,9 +14,9 @@
 
 use super::{
     ArrayList, Client, Connections, DirectorPort, Done, Error, Headroom, Host, HostList, Initiator,
-    MaskingView, MaskingViewList, PortGroup, PrivateVolume, Result, SgList, SloList, Srp,
-    StorageGroup, SymmetrixInfo, Volume, VolumeDetail, VolumeDetails, VolumeId, VolumeSnapshots,
-    WorkloadList,
+    MaskingView, MaskingViewList, PortGroup, PrivateVolume, RdfGroupDetail, RdfGroupEntry,
+    RdfGroupList, RdfPair, Result, SgList, SloList, Srp, StorageGroup, SymmetrixInfo, Volume,
+    VolumeDetail, VolumeDetails, VolumeId, VolumeSnapshots, WorkloadList,
 };
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::Method;
@@ -899,6 +899,101 @@ impl Array {
             self.delete_checked(&op, &["storagegroup", sg], || self.storage_group(sg)),
         ))
         .await
+    }
+
+    // ---- SRDF ---------------------------------------------------------------
+
+    fn repl(&self, segs: &[&str]) -> String {
+        let mut p = format!(
+            "/{}/replication/symmetrix/{}",
+            self.client.version(),
+            seg(&self.id)
+        );
+        for s in segs {
+            p.push('/');
+            p.push_str(&seg(s));
+        }
+        p
+    }
+
+    pub async fn rdf_groups(&self) -> Result<Vec<RdfGroupEntry>> {
+        let l: RdfGroupList = self
+            .client
+            .get("list RDF groups", &self.repl(&["rdf_group"]), &[])
+            .await?;
+        Ok(l.groups)
+    }
+
+    pub async fn rdf_group(&self, n: u32) -> Result<Option<RdfGroupDetail>> {
+        self.client
+            .get_opt("read RDF group", &self.repl(&["rdf_group", &n.to_string()]))
+            .await
+    }
+
+    /// The pair of `dev` in RDF group `n`; `None` when it is not paired there.
+    pub async fn rdf_pair(&self, n: u32, dev: &str) -> Result<Option<RdfPair>> {
+        self.client
+            .get_opt(
+                "read RDF pair",
+                &self.repl(&["rdf_group", &n.to_string(), "volume", dev]),
+            )
+            .await
+    }
+
+    /// Pairs `local` (as R1) with `remote` in group `n`, synchronously
+    /// replicated and established (a job).
+    pub async fn create_rdf_pair(&self, n: u32, local: &str, remote: &str) -> Result<()> {
+        let body = json!({
+            "deviceNameListSource": [{"name": local}], "deviceNameListTarget": [{"name": remote}],
+            "replicationMode": "Synchronous", "establish": "true", "rdfType": "RDF1",
+            "executionOption": "ASYNCHRONOUS",
+        });
+        self.client
+            .change(
+                &format!("pair {local} with {remote} in RDF group {n}"),
+                Method::POST,
+                &self.rp(&["rdf_group", &n.to_string(), "volume"]),
+                body,
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// One RDF action on the pair of `dev`: `Failover`, `Failback`,
+    /// `Split`, `Suspend`, `Resume` or `Establish` (a job).
+    pub async fn rdf_action(&self, n: u32, dev: &str, action: &str) -> Result<()> {
+        let opts = json!({"force": "false", "symForce": "false", "star": "false", "hop2": "false", "bypass": "false"});
+        let mut body = json!({"action": action, "executionOption": "ASYNCHRONOUS"});
+        body[action.to_lowercase()] = opts;
+        self.client
+            .change(
+                &format!("{} the RDF pair of {dev}", action.to_lowercase()),
+                Method::PUT,
+                &self.rp(&["rdf_group", &n.to_string(), "volume", dev]),
+                body,
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Deletes the pair of `dev` (both halves).
+    pub async fn delete_rdf_pair(&self, n: u32, dev: &str) -> Result<()> {
+        self.client
+            .request(
+                &format!("delete the RDF pair of {dev}"),
+                Method::DELETE,
+                &self.rp(&["rdf_group", &n.to_string(), "volume", dev]),
+                &[
+                    ("half", "false"),
+                    ("force", "true"),
+                    ("symforce", "false"),
+                    ("star", "false"),
+                    ("bypass", "false"),
+                ],
+                None,
+            )
+            .await
+            .map(|_| ())
     }
 
     // ---- volumes ------------------------------------------------------------

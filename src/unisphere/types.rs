@@ -149,6 +149,65 @@ pub struct Volume {
     pub snapvx_target: bool,
     #[serde(default)]
     pub num_of_front_end_paths: u32,
+    /// The RDF groups the volume is paired in (absent when it is not).
+    #[serde(rename = "rdfGroupId", default)]
+    pub rdf_groups: Vec<RdfGroupRef>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+pub struct RdfGroupRef {
+    #[serde(default)]
+    pub rdf_group_number: u32,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// `GET /{ver}/replication/symmetrix/{array}/rdf_group`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RdfGroupList {
+    #[serde(rename = "rdfGroupID", default)]
+    pub groups: Vec<RdfGroupEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RdfGroupEntry {
+    #[serde(rename = "rdfgNumber")]
+    pub number: u32,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub remote_symmetrix_id: Option<String>,
+}
+
+/// `GET /{ver}/replication/symmetrix/{array}/rdf_group/{n}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RdfGroupDetail {
+    #[serde(rename = "rdfgNumber")]
+    pub number: u32,
+    #[serde(default)]
+    pub label: String,
+    #[serde(rename = "remoteSymmetrix", default)]
+    pub remote_array: String,
+    #[serde(default)]
+    pub offline: bool,
+}
+
+/// `GET /{ver}/replication/symmetrix/{array}/rdf_group/{n}/volume/{dev}`.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+pub struct RdfPair {
+    #[serde(rename = "localRdfGroupNumber", default)]
+    pub group: u32,
+    #[serde(rename = "remoteSymmetrixId", default)]
+    pub remote_array: String,
+    #[serde(rename = "remoteVolumeName", default)]
+    pub remote_device: String,
+    #[serde(rename = "localVolumeState", default)]
+    pub local_state: String,
+    #[serde(rename = "rdfpairState", default)]
+    pub state: String,
+    /// `RDF1+TDEV` on the source side, `RDF2+TDEV` on the target's.
+    #[serde(rename = "volumeConfig", default)]
+    pub config: String,
 }
 
 /// `GET /private/{ver}/sloprovisioning/symmetrix/{array}/volume?volumeId=`:
@@ -281,6 +340,7 @@ impl From<VolumeDetail> for Volume {
             snapvx_source: d.snapvx_source,
             snapvx_target: d.snapvx_target,
             num_of_front_end_paths: 0,
+            rdf_groups: vec![],
         }
     }
 }
