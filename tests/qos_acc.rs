@@ -203,14 +203,16 @@ fn an_exported_volume_keeps_its_view_through_a_limits_change() {
     tf.apply();
     tf.assert_empty_plan();
     let info = |tf: &Tf| -> Value {
-        serde_json::from_str(
+        let v: Value = serde_json::from_str(
             tf.resource("vmax_iscsi_export.e")["connection_info"]
                 .as_str()
                 .unwrap(),
         )
-        .unwrap()
+        .unwrap();
+        v["data"].clone()
     };
     let before = info(&tf);
+    assert_eq!(before["target_lun"], 1, "{before}");
     let dev = tf.resource("vmax_volume.v")["id"]
         .as_str()
         .unwrap()

@@ -639,12 +639,19 @@ impl Driver {
             Some(false) if self.compression_capable().await? => naming::Compression::Off,
             _ => naming::Compression::Default,
         };
+        // an export's child group of a replicated volume ends in -RE
+        // (before its limits' -Q part, if any)
+        let replicated = g.id.ends_with("-RE")
+            || g.id
+                .rsplit_once("-RE-Q")
+                .is_some_and(|(_, q)| q.len() == 6 && q.chars().all(|c| c.is_ascii_hexdigit()));
         Ok(Policy::new(
             g.srp.as_deref().unwrap_or(&self.settings.srp),
             Some(slo),
             g.workload_type(),
         )
-        .with(compression, have.qos))
+        .with(compression, have.qos)
+        .replicated(replicated))
     }
 
     /// Gives a policy's group the compression and limits the policy asks

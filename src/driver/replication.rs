@@ -256,13 +256,26 @@ impl Driver {
             match self.wait_pair(op, &v.device_id, &["Synchronized"]).await {
                 Ok(pair) => Ok(pair),
                 Err(e) => {
-                    self.unpair(&v.device_id).await?;
+                    self.unpair_known(n, &v.device_id).await?;
                     Err(e)
                 }
             }
         }
         .await;
         rsaga.finish(remote, r).await
+    }
+
+    /// Removes the pair this operation made in group `n`, without reading
+    /// it first (the read may be what failed): split (refused when it is
+    /// not copying, which is fine), then delete.
+    async fn unpair_known(&self, n: u32, dev: &str) -> Result<()> {
+        if let Err(e) = self.api.rdf_action(n, dev, "Split").await
+            && e.status() != Some(400)
+            && !e.is_not_found()
+        {
+            return Err(e.into());
+        }
+        super::saga::not_found_ok(self.api.delete_rdf_pair(n, dev).await)
     }
 
     /// Removes the pair of `dev` if there is one: split first when it is

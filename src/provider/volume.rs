@@ -756,10 +756,12 @@ impl Resource for VolumeResource {
             && qos_known;
         if known && let (Some(slo), Some(srp)) = (&slo, &srp) {
             let qos_cfg: Option<QosCfg> = qos.decode().ok().flatten();
-            let p = Policy::new(srp, Some(slo), workload.as_str()).with(
-                Compression::from_choice(compression.as_bool()),
-                qos_cfg.as_ref().map(QosCfg::to_qos),
-            );
+            let p = Policy::new(srp, Some(slo), workload.as_str())
+                .with(
+                    Compression::from_choice(compression.as_bool()),
+                    qos_cfg.as_ref().map(QosCfg::to_qos),
+                )
+                .replicated(plan.planned.get("replicated").as_bool() == Some(true));
             if let Some(d) = &driver {
                 if let Err(e) = d.validate_policy(&p).await {
                     report(diags, "Invalid storage policy", &e);
