@@ -9,6 +9,7 @@ fn example_dirs(root: &Path) -> Vec<PathBuf> {
     let mut out = vec![
         root.join("examples/provider"),
         root.join("examples/quickstart"),
+        root.join("examples/replication"),
     ];
     for kind in ["resources", "data-sources"] {
         if let Ok(rd) = std::fs::read_dir(root.join("examples").join(kind)) {
@@ -103,4 +104,49 @@ fn quickstart_applies_against_the_simulator() {
     tf.destroy();
     assert!(sim.volumes().is_empty());
     assert!(sim.storage_groups().is_empty());
+}
+
+#[test]
+fn replication_example_fails_over_and_back_against_the_simulator() {
+    if !support::acc() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let text = std::fs::read_to_string(root.join("examples/replication/main.tf"))
+        .unwrap()
+        .replace("https://127.0.0.1:8443", &sim.url);
+    let write = |side: &str| {
+        std::fs::write(
+            tf.dir.path().join("main.tf"),
+            text.replace(
+                "replication_active_side = \"local\"",
+                &format!("replication_active_side = \"{side}\""),
+            ),
+        )
+        .unwrap();
+    };
+    write("local");
+    tf.apply();
+    tf.assert_empty_plan();
+    let out = |tf: &Tf| -> serde_json::Value {
+        serde_json::from_str(&tf.ok(&["output", "-json", "serving"])).unwrap()
+    };
+    assert_eq!(out(&tf)["array"], support::ARRAY);
+    assert_eq!(out(&tf)["pair"], "Synchronized");
+    write("remote");
+    tf.apply();
+    tf.assert_empty_plan();
+    assert_eq!(out(&tf)["array"], "000197800124");
+    assert_eq!(out(&tf)["pair"], "Failed Over");
+    write("local");
+    tf.apply();
+    tf.destroy();
+    sim.assert_clean();
+    assert!(
+        sim.state()["arrays"]["000197800124"]["volumes"]
+            .as_object()
+            .is_none_or(|m| m.is_empty())
+    );
 }
