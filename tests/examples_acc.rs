@@ -11,7 +11,7 @@ fn example_dirs(root: &Path) -> Vec<PathBuf> {
         root.join("examples/quickstart"),
         root.join("examples/replication"),
     ];
-    for kind in ["resources", "data-sources"] {
+    for kind in ["resources", "data-sources", "ephemeral-resources"] {
         if let Ok(rd) = std::fs::read_dir(root.join("examples").join(kind)) {
             out.extend(
                 rd.filter_map(|e| e.ok())

@@ -158,14 +158,19 @@ fn one_volume_to_one_host_single_path_and_multipath() {
         !out.contains("chap-s3cret-value"),
         "secret shown in apply output"
     );
+    assert!(
+        out.contains("secret is deprecated"),
+        "no deprecation warning for chap.secret:\n{out}"
+    );
+    // connection_info in state carries the CHAP method and user, never the secret
     let i = info(&tf, "vmax_iscsi_export.e");
     assert_eq!(
         (
             i["data"]["auth_method"].as_str(),
             i["data"]["auth_username"].as_str(),
-            i["data"]["auth_password"].as_str()
+            i["data"].get("auth_password")
         ),
-        (Some("CHAP"), Some("chapuser"), Some("chap-s3cret-value"))
+        (Some("CHAP"), Some("chapuser"), None)
     );
 
     tf.destroy();
@@ -540,4 +545,68 @@ fn deleting_a_still_attached_volume_takes_its_export_objects_along() {
         "{out}"
     );
     assert!(sim.array()["masking_views"].get("their_mv").is_some());
+}
+
+#[test]
+fn chap_secret_is_write_only_and_reaches_only_the_ephemeral_connection() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    let secret = "wo-s3cret-value-4711";
+    let cfg = |version: u32| {
+        format!(
+            "{}variable \"chap_secret\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n  default   = \"{secret}\"\n}}\n{}{}\
+ephemeral \"vmax_iscsi_connection\" \"c\" {{\n  volume_id     = split(\":\", vmax_iscsi_export.e.id)[0]\n  host          = vmax_iscsi_export.e.host\n  chap_username = \"chapuser\"\n  chap_secret   = var.chap_secret\n}}\n\
+resource \"terraform_data\" \"probe\" {{\n  input = vmax_iscsi_export.e.id\n  provisioner \"local-exec\" {{\n    command     = \"printf '%s' \\\"$INFO\\\" > conn.json\"\n    environment = {{ INFO = ephemeral.vmax_iscsi_connection.c.connection_info }}\n  }}\n}}\n",
+            sim.provider_block(),
+            vol("a", "v1"),
+            export(
+                "e",
+                "a",
+                "web1",
+                IQN1,
+                &format!(
+                    "  chap {{\n    username          = \"chapuser\"\n    secret_wo         = var.chap_secret\n    secret_wo_version = {version}\n  }}\n"
+                )
+            )
+        )
+    };
+    tf.write(&cfg(1));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(!plan.contains(secret), "secret in the plan:\n{plan}");
+    let out = tf.apply();
+    assert!(!out.contains(secret), "secret in the apply output");
+    let state = std::fs::read_to_string(tf.dir.path().join("terraform.tfstate")).unwrap();
+    assert!(!state.contains(secret), "secret in terraform.tfstate");
+    assert!(state.contains("chapuser"));
+    let show = tf.ok(&["show", "-json"]);
+    assert!(!show.contains(secret), "secret in show -json");
+    let e = tf.resource("vmax_iscsi_export.e");
+    assert!(e["chap"][0]["secret_wo"].is_null(), "{e}");
+    assert_eq!(e["chap"][0]["secret_wo_version"], 1);
+    // the ephemeral connection has it, for the provisioner only
+    let conn: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tf.dir.path().join("conn.json"))
+            .expect("conn.json written by the provisioner"),
+    )
+    .unwrap();
+    assert_eq!(conn["data"]["auth_password"], secret);
+    assert_eq!(conn["data"]["auth_username"], "chapuser");
+    assert_eq!(conn["data"]["target_lun"], e["host_lun_id"]);
+    tf.assert_empty_plan();
+    // a new version is an in-place change, still without the secret
+    tf.write(&cfg(2));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("update in-place") && !plan.contains(secret),
+        "{plan}"
+    );
+    tf.apply();
+    tf.assert_empty_plan();
+    tf.destroy();
+    sim.assert_clean();
 }

@@ -1119,7 +1119,7 @@ pub fn connection_info(
     lun: u32,
     targets: &[Target],
     multipath: bool,
-    chap: Option<(&str, &str)>,
+    chap: Option<(&str, Option<&str>)>,
 ) -> Value {
     let mut data = serde_json::Map::new();
     data.insert("target_discovered".into(), json!(true));
@@ -1143,7 +1143,9 @@ pub fn connection_info(
     if let Some((u, p)) = chap {
         data.insert("auth_method".into(), json!("CHAP"));
         data.insert("auth_username".into(), json!(u));
-        data.insert("auth_password".into(), json!(p));
+        if let Some(p) = p {
+            data.insert("auth_password".into(), json!(p));
+        }
     }
     json!({"driver_volume_type": "iscsi", "data": Value::Object(data)})
 }
@@ -1248,7 +1250,7 @@ mod tests {
             single,
             json!({"driver_volume_type": "iscsi", "data": {"target_discovered": true, "target_iqn": "iqn.a", "target_portal": "192.0.2.10:3260", "target_lun": 1, "volume_id": "0001A"}})
         );
-        let multi = connection_info("0001A", 2, &t, true, Some(("u", "s")));
+        let multi = connection_info("0001A", 2, &t, true, Some(("u", Some("s"))));
         assert_eq!(multi["data"]["target_luns"], json!([2, 2]));
         assert_eq!(
             multi["data"]["target_portals"],

@@ -28,6 +28,12 @@ fn attr_line(a: &Attribute) -> String {
     if a.force_new {
         notes.push_str(" Changing it forces a new resource.");
     }
+    if a.write_only {
+        notes.push_str(" Write-only (Terraform 1.11+): never stored in plan or state.");
+    }
+    if let Some(m) = &a.deprecated {
+        notes.push_str(&format!(" **Deprecated**: {m}"));
+    }
     let ty = ty_name(&a.value_type());
     format!("- `{}` ({ty}) {}{notes}\n", a.name, a.description.trim())
 }
@@ -157,6 +163,27 @@ pub fn render_all(root: &Path) -> Vec<(String, String)> {
         render_block(&mut d, &s.block, "###");
         pages.push((
             format!("docs/data-sources/{short}.md"),
+            d.trim_end().to_string() + "\n",
+        ));
+    }
+    for e in p.ephemeral_resources() {
+        let s = e.schema();
+        let name = e.type_name();
+        let short = name.trim_start_matches("vmax_");
+        let mut d = format!(
+            "---\npage_title: \"{name} Ephemeral Resource - vmax\"\nsubcategory: \"\"\ndescription: |-\n  {}\n---\n\n# {name} (Ephemeral Resource)\n\n{}\n\n## Example Usage\n\n",
+            s.block.description.lines().next().unwrap_or(""),
+            s.block.description.trim()
+        );
+        d.push_str(&example(
+            root,
+            &format!("examples/ephemeral-resources/{name}/ephemeral-resource.tf"),
+            "terraform",
+        ));
+        d.push_str("\n## Schema\n\n");
+        render_block(&mut d, &s.block, "###");
+        pages.push((
+            format!("docs/ephemeral-resources/{short}.md"),
             d.trim_end().to_string() + "\n",
         ));
     }

@@ -31,7 +31,13 @@ impl ExportResource {
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Chap {
     pub username: String,
-    pub secret: String,
+    /// Deprecated: stored in state. `secret_wo` is never stored.
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub secret_wo: Option<String>,
+    #[serde(default)]
+    pub secret_wo_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -91,12 +97,12 @@ impl ExportState {
         self.connection_info = Some(self.info(lun, targets));
     }
 
+    /// The connection properties kept in state: with the CHAP user name,
+    /// never the secret (the ephemeral `vmax_iscsi_connection` has it).
     fn info(&self, lun: u32, targets: &[Target]) -> String {
-        let chap = self
-            .chap
-            .as_ref()
-            .map(|c| (c.username.as_str(), c.secret.as_str()));
-        connection_info(&self.volume_id, lun, targets, self.multipath, chap).to_string()
+        let chap = self.chap.as_ref().map(|c| (c.username.as_str(), None));
+        let dev = self.device_id.as_deref().unwrap_or(&self.volume_id);
+        connection_info(dev, lun, targets, self.multipath, chap).to_string()
     }
 
     fn targets(&self) -> Vec<Target> {
@@ -151,11 +157,12 @@ async fn driver_for<'a>(d: &'a Driver, array: Option<&str>) -> Result<&'a Driver
 
 pub fn schema() -> Schema {
     let chap = Block {
-        description: "CHAP credentials the host uses to log in; included in `connection_info`."
-            .into(),
+        description: "CHAP credentials the host logs in with. The provider does not configure CHAP on the array (array-side CHAP is set on the iSCSI targets or initiator groups by the array's administrators); this block only puts the CHAP method and user name into `connection_info`. The secret never reaches state in its write-only form: the ephemeral `vmax_iscsi_connection` returns the full connection properties, secret included, for other ephemeral uses.".into(),
         attributes: vec![
             Attribute::required("username", Ty::String, "CHAP user name."),
-            Attribute::required("secret", Ty::String, "CHAP secret.").sensitive(),
+            Attribute::optional("secret_wo", Ty::String, "CHAP secret, write-only (Terraform 1.11+): checked, never stored in plan or state. Change `secret_wo_version` to record a new secret.").sensitive().write_only(),
+            Attribute::optional("secret_wo_version", Ty::Number, "Any number; change it when `secret_wo` changes (Terraform cannot see a write-only value change)."),
+            Attribute::optional("secret", Ty::String, "CHAP secret, stored in state (sensitive). For Terraform before 1.11.").sensitive().deprecated("use secret_wo (Terraform 1.11 or later): a write-only secret is never stored in state."),
         ],
         blocks: vec![],
     };
@@ -184,7 +191,7 @@ pub fn schema() -> Schema {
                 Attribute::computed("target_iqns", Ty::list(Ty::String), "Every target IQN of the port group, one per portal."),
                 Attribute::computed("target_portals", Ty::list(Ty::String), "Every target portal of the port group."),
                 Attribute::computed("target_luns", Ty::list(Ty::Number), "The LUN, once per portal."),
-                Attribute::computed("connection_info", Ty::String, "JSON of `{\"driver_volume_type\": \"iscsi\", \"data\": {...}}` as the VMAX iSCSI driver builds it. Always sensitive, because it carries the CHAP secret when `chap` is set.").sensitive(),
+                Attribute::computed("connection_info", Ty::String, "JSON of `{\"driver_volume_type\": \"iscsi\", \"data\": {...}}` as the VMAX iSCSI driver builds it, with `auth_method` and `auth_username` when `chap` is set but never the CHAP secret (see the ephemeral `vmax_iscsi_connection`). Sensitive.").sensitive(),
             ],
             blocks: vec![
                 NestedBlock { name: "chap".into(), block: chap, nesting: Nesting::List, max_items: 1 },
@@ -275,7 +282,24 @@ impl Resource for ExportResource {
         }
         if let Value::List(chap) = config.get("chap") {
             for (i, c) in chap.iter().enumerate() {
-                for k in ["username", "secret"] {
+                let at = |k: &str| {
+                    AttrPath(vec![
+                        crate::tfplugin::Step::Attr("chap".into()),
+                        crate::tfplugin::Step::Index(i as i64),
+                        crate::tfplugin::Step::Attr(k.into()),
+                    ])
+                };
+                let (old, wo) = (c.get("secret"), c.get("secret_wo"));
+                if old.is_null() && wo.is_null() {
+                    diags.error_at(at("secret_wo"), "CHAP secret missing", "chap needs secret_wo (Terraform 1.11+; never stored) or the deprecated secret");
+                } else if !old.is_null() && !wo.is_null() {
+                    diags.error_at(
+                        at("secret"),
+                        "Two CHAP secrets",
+                        "set secret_wo or secret, not both",
+                    );
+                }
+                for k in ["username", "secret", "secret_wo"] {
                     if c.get(k).as_str().is_some_and(|v| v.trim().is_empty()) {
                         diags.error_at(
                             AttrPath(vec![
@@ -574,5 +598,98 @@ impl Resource for ExportResource {
                 None
             }
         }
+    }
+}
+
+// ---- ephemeral vmax_iscsi_connection ------------------------------------------
+
+/// `vmax_iscsi_connection`: the full connection properties of an existing
+/// export, CHAP secret included, for ephemeral uses; never stored.
+pub struct ConnectionEphemeral {
+    shared: Arc<Shared>,
+}
+
+impl ConnectionEphemeral {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        ConnectionEphemeral { shared }
+    }
+}
+
+pub fn connection_schema() -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            description: "The iSCSI connection properties of a volume exported to a host (by `vmax_iscsi_export`), with the CHAP secret when one is given: what a host needs to log in. Ephemeral (Terraform 1.10+): read at each run and never stored in plan or state, so the secret can pass to other ephemeral uses (provider configurations, write-only arguments, provisioners).".into(),
+            attributes: vec![
+                Attribute::required("volume_id", Ty::String, "Device id of the exported volume (for a failed-over replicated volume, the export of its twin is found)."),
+                Attribute::required("host", Ty::String, "The host the volume is exported to."),
+                Attribute::optional("multipath", Ty::Bool, "Whether to list every portal. Default `true`."),
+                Attribute::optional("chap_username", Ty::String, "CHAP user name."),
+                Attribute::optional("chap_secret", Ty::String, "CHAP secret (an ephemeral or sensitive value).").sensitive(),
+                Attribute::computed("connection_info", Ty::String, "JSON of `{\"driver_volume_type\": \"iscsi\", \"data\": {...}}`, with `auth_password` when `chap_secret` is set.").sensitive(),
+            ],
+            blocks: vec![],
+        },
+    }
+}
+
+#[async_trait]
+impl crate::tfplugin::EphemeralResource for ConnectionEphemeral {
+    fn type_name(&self) -> &'static str {
+        "vmax_iscsi_connection"
+    }
+
+    fn schema(&self) -> Schema {
+        connection_schema()
+    }
+
+    async fn validate(&self, config: &Value, diags: &mut Diags) {
+        if config.get("chap_secret").as_str().is_some() && config.get("chap_username").is_null() {
+            diags.error_at(
+                AttrPath::attr("chap_username"),
+                "CHAP user name missing",
+                "chap_secret needs chap_username",
+            );
+        }
+    }
+
+    async fn open(&self, _ctx: &Ctx, config: &Value, diags: &mut Diags) -> Option<Value> {
+        let d0 = self.shared.driver(diags)?;
+        let vol = config.get("volume_id").as_str()?.to_ascii_uppercase();
+        let host = config.get("host").as_str()?.to_string();
+        let r = async {
+            let (array, dev) = serving(&d0, &vol).await?;
+            let d = driver_for(&d0, Some(&array)).await?;
+            let (pg, _) = d.find_export(&dev, &host).await?.ok_or_else(|| {
+                DriverError::NotFound(format!(
+                    "volume {dev} is not exported to host {host} on array {array}"
+                ))
+            })?;
+            let lun = match d.export_status(&dev, &host, &pg).await? {
+                ExportStatus::Visible { lun, .. } => lun,
+                _ => {
+                    return Err(DriverError::NotFound(format!(
+                        "volume {dev} is not visible to host {host}"
+                    )));
+                }
+            };
+            let targets = d.targets(&pg).await?;
+            Ok::<_, DriverError>((dev, lun, targets))
+        }
+        .await;
+        let (dev, lun, targets) = match r {
+            Ok(x) => x,
+            Err(e) => {
+                report(diags, "Cannot read the connection", &e);
+                return None;
+            }
+        };
+        let user = config.get("chap_username").as_str();
+        let chap = user.map(|u| (u, config.get("chap_secret").as_str()));
+        let multipath = config.get("multipath").as_bool().unwrap_or(true);
+        let info = connection_info(&dev, lun, &targets, multipath, chap);
+        let mut out = config.clone();
+        out.set_attr("connection_info", Value::string(info.to_string()));
+        Some(out)
     }
 }

@@ -200,6 +200,12 @@ impl Provider for VmaxProvider {
         ]
     }
 
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn crate::tfplugin::EphemeralResource>> {
+        vec![Arc::new(export::ConnectionEphemeral::new(
+            self.shared.clone(),
+        ))]
+    }
+
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         vec![
             Arc::new(data::PoolData::new(self.shared.clone())),

@@ -50,6 +50,10 @@ impl AttrPath {
         self.0.push(Step::Attr(name.to_string()));
         self
     }
+    pub fn then_index(mut self, i: i64) -> Self {
+        self.0.push(Step::Index(i));
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +96,19 @@ impl Diags {
             path: Some(path),
         });
     }
+    pub fn warning_at(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.0.push(Diagnostic {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: Some(path),
+        });
+    }
     pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.0.push(Diagnostic {
             severity: Severity::Warning,
@@ -127,6 +144,8 @@ pub struct Attribute {
     pub nested: Option<NestedAttributes>,
     /// The description is plain text rather than markdown.
     pub plain_description: bool,
+    /// Deprecated, with what to use instead: setting it warns.
+    pub deprecated: Option<String>,
 }
 
 /// Attributes nested inside an attribute, as one object or a list, set or map of them.
@@ -216,8 +235,16 @@ impl Attribute {
         }
     }
 
+    /// Write-only (Terraform 1.11+): taken from the configuration at
+    /// apply, never stored in plan or state.
     pub fn write_only(mut self) -> Self {
         self.write_only = true;
+        self
+    }
+
+    /// Marks the attribute deprecated; setting it warns with `message`.
+    pub fn deprecated(mut self, message: &str) -> Self {
+        self.deprecated = Some(message.into());
         self
     }
 
@@ -305,6 +332,9 @@ pub struct Schema {
 pub struct Ctx {
     pub cancel: CancellationToken,
     private: Arc<std::sync::Mutex<Vec<u8>>>,
+    /// The configuration of the resource being applied (with its
+    /// write-only values, which the planned state never holds).
+    pub config: Value,
 }
 
 impl Ctx {
@@ -312,6 +342,7 @@ impl Ctx {
         Ctx {
             cancel,
             private: Arc::new(std::sync::Mutex::new(private)),
+            config: Value::Null,
         }
     }
     /// The private state Terraform passed to this call.
@@ -407,12 +438,25 @@ pub trait DataSource: Send + Sync {
     async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diags) -> Option<Value>;
 }
 
+/// An ephemeral resource type (Terraform 1.10+): opened for one run, its
+/// result is never stored in plan or state.
+#[async_trait]
+pub trait EphemeralResource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    async fn validate(&self, _config: &Value, _diags: &mut Diags) {}
+    async fn open(&self, ctx: &Ctx, config: &Value, diags: &mut Diags) -> Option<Value>;
+}
+
 /// The provider itself.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> Schema;
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        vec![]
+    }
     async fn validate(&self, _config: &Value, _diags: &mut Diags) {}
     async fn configure(&self, ctx: &Ctx, config: &Value, diags: &mut Diags);
 }

@@ -5,8 +5,8 @@
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider as PbProvider;
 use super::{
-    AttrPath, Block, Ctx, DataSource, Diags, Plan, Provider, Resource, Schema, Severity, Step, Ty,
-    Value,
+    AttrPath, Block, Ctx, DataSource, Diags, EphemeralResource, Nesting, Plan, Provider, Resource,
+    Schema, Severity, Step, Ty, Value,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,7 @@ pub struct Server<P: Provider> {
     provider: Arc<P>,
     resources: HashMap<&'static str, (Arc<dyn Resource>, Schema, Ty)>,
     data_sources: HashMap<&'static str, (Arc<dyn DataSource>, Schema, Ty)>,
+    ephemeral: HashMap<&'static str, (Arc<dyn EphemeralResource>, Schema, Ty)>,
     provider_schema: Schema,
     /// Cancelled (and replaced) when Terraform calls StopProvider.
     cancel: Mutex<CancellationToken>,
@@ -42,11 +43,21 @@ impl<P: Provider> Server<P> {
                 (d.type_name(), (d, s, t))
             })
             .collect();
+        let ephemeral = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| {
+                let s = e.schema();
+                let t = s.block.ty();
+                (e.type_name(), (e, s, t))
+            })
+            .collect();
         Server {
             provider_schema: provider.schema(),
             provider: Arc::new(provider),
             resources,
             data_sources,
+            ephemeral,
             cancel: Mutex::new(CancellationToken::new()),
         }
     }
@@ -141,7 +152,7 @@ fn attribute_to_pb(a: &super::Attribute) -> pb::schema::Attribute {
         computed: a.computed,
         sensitive: a.sensitive,
         description_kind: kind as i32,
-        deprecated: false,
+        deprecated: a.deprecated.is_some(),
         write_only: a.write_only,
     }
 }
@@ -271,7 +282,13 @@ impl<P: Provider> PbProvider for Server<P> {
                 })
                 .collect(),
             functions: vec![],
-            ephemeral_resources: vec![],
+            ephemeral_resources: self
+                .ephemeral
+                .keys()
+                .map(|k| pb::get_metadata::EphemeralMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
         }))
     }
 
@@ -292,7 +309,11 @@ impl<P: Provider> PbProvider for Server<P> {
                 .map(|(k, (_, s, _))| (k.to_string(), schema_to_pb(s)))
                 .collect(),
             functions: Default::default(),
-            ephemeral_resource_schemas: Default::default(),
+            ephemeral_resource_schemas: self
+                .ephemeral
+                .iter()
+                .map(|(k, (_, s, _))| (k.to_string(), schema_to_pb(s)))
+                .collect(),
             diagnostics: vec![],
             provider_meta: None,
             server_capabilities: Some(capabilities()),
@@ -322,10 +343,19 @@ impl<P: Provider> PbProvider for Server<P> {
         r: Request<pb::validate_resource_config::Request>,
     ) -> R<pb::validate_resource_config::Response> {
         let r = r.into_inner();
-        let (res, _, ty) = self.resource(&r.type_name)?;
+        let (res, schema, ty) = self.resource(&r.type_name)?;
         let mut d = Diags::default();
         let cfg = decode(&r.config, ty, &mut d);
         if !d.has_errors() {
+            deprecations(&schema.block, &cfg, &AttrPath(vec![]), &mut d);
+            // a client that cannot send write-only values would send none
+            let wo_ok = r
+                .client_capabilities
+                .as_ref()
+                .is_some_and(|c| c.write_only_attributes_allowed);
+            if !wo_ok {
+                write_only_set(&schema.block, &cfg, &AttrPath(vec![]), &mut d);
+            }
             res.validate(&cfg, &mut d).await;
         }
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -452,8 +482,13 @@ impl<P: Provider> PbProvider for Server<P> {
         }
         let prior_opt = (!prior.is_null()).then_some(&prior);
         let mut plan = initial_plan(schema, prior_opt, &proposed, &config);
-        let ctx = self.ctx_with(r.prior_private.clone());
+        let mut ctx = self.ctx_with(r.prior_private.clone());
+        ctx.config = config;
+        // the proposal carries write-only values from the configuration:
+        // they are no part of a plan (nor of comparisons with the prior state)
+        null_write_only(&schema.block, &mut plan.planned);
         res.plan(&ctx, &mut plan, &mut d).await;
+        null_write_only(&schema.block, &mut plan.planned);
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: encode(&plan.planned, ty, &mut d),
             requires_replace: plan.requires_replace.iter().map(path_to_pb).collect(),
@@ -469,12 +504,13 @@ impl<P: Provider> PbProvider for Server<P> {
         r: Request<pb::apply_resource_change::Request>,
     ) -> R<pb::apply_resource_change::Response> {
         let r = r.into_inner();
-        let (res, _, ty) = self.resource(&r.type_name)?;
+        let (res, schema, ty) = self.resource(&r.type_name)?;
         let mut d = Diags::default();
         let prior = decode(&r.prior_state, ty, &mut d);
         let planned = decode(&r.planned_state, ty, &mut d);
-        let ctx = self.ctx_with(r.planned_private.clone());
-        let new_state = if d.has_errors() {
+        let mut ctx = self.ctx_with(r.planned_private.clone());
+        ctx.config = decode(&r.config, ty, &mut d);
+        let mut new_state = if d.has_errors() {
             prior
         } else if planned.is_null() {
             res.delete(&ctx, &prior, &mut d).await;
@@ -486,6 +522,7 @@ impl<P: Provider> PbProvider for Server<P> {
         } else {
             res.update(&ctx, &prior, &planned, &mut d).await
         };
+        null_write_only(&schema.block, &mut new_state);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: encode(&new_state, ty, &mut d),
             private: ctx.private(),
@@ -565,28 +602,69 @@ impl<P: Provider> PbProvider for Server<P> {
         &self,
         r: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> R<pb::validate_ephemeral_resource_config::Response> {
-        Err(no_ephemeral(&r.get_ref().type_name))
+        let r = r.into_inner();
+        let (e, _, ty) = self
+            .ephemeral
+            .get(r.type_name.as_str())
+            .ok_or_else(|| no_ephemeral(&r.type_name))?;
+        let mut d = Diags::default();
+        let cfg = decode(&r.config, ty, &mut d);
+        if !d.has_errors() {
+            e.validate(&cfg, &mut d).await;
+        }
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: diags_to_pb(&d),
+            },
+        ))
     }
 
     async fn open_ephemeral_resource(
         &self,
         r: Request<pb::open_ephemeral_resource::Request>,
     ) -> R<pb::open_ephemeral_resource::Response> {
-        Err(no_ephemeral(&r.get_ref().type_name))
+        let r = r.into_inner();
+        let (e, _, ty) = self
+            .ephemeral
+            .get(r.type_name.as_str())
+            .ok_or_else(|| no_ephemeral(&r.type_name))?;
+        let mut d = Diags::default();
+        let cfg = decode(&r.config, ty, &mut d);
+        // during validation or planning with unknowns: the result is unknown
+        let result = if d.has_errors() {
+            None
+        } else if cfg.has_unknown() {
+            Some(Value::Unknown)
+        } else {
+            e.open(&self.ctx(), &cfg, &mut d).await
+        };
+        Ok(Response::new(pb::open_ephemeral_resource::Response {
+            diagnostics: diags_to_pb(&d),
+            renew_at: None,
+            result: result.and_then(|v| encode(&v, ty, &mut d)),
+            private: None,
+            deferred: None,
+        }))
     }
 
     async fn renew_ephemeral_resource(
         &self,
-        r: Request<pb::renew_ephemeral_resource::Request>,
+        _r: Request<pb::renew_ephemeral_resource::Request>,
     ) -> R<pb::renew_ephemeral_resource::Response> {
-        Err(no_ephemeral(&r.get_ref().type_name))
+        Ok(Response::new(pb::renew_ephemeral_resource::Response {
+            diagnostics: vec![],
+            renew_at: None,
+            private: None,
+        }))
     }
 
     async fn close_ephemeral_resource(
         &self,
-        r: Request<pb::close_ephemeral_resource::Request>,
+        _r: Request<pb::close_ephemeral_resource::Request>,
     ) -> R<pb::close_ephemeral_resource::Response> {
-        Err(no_ephemeral(&r.get_ref().type_name))
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics: vec![],
+        }))
     }
 
     async fn get_functions(
@@ -628,6 +706,93 @@ impl<P: Provider> PbProvider for Server<P> {
 }
 
 /// This provider has no ephemeral resources.
+/// Nulls every write-only attribute of `v` (planned and new state must
+/// not hold them).
+pub fn null_write_only(b: &Block, v: &mut Value) {
+    let Value::Object(m) = v else { return };
+    for a in &b.attributes {
+        if a.write_only {
+            m.insert(a.name.clone(), Value::Null);
+        }
+    }
+    for nb in &b.blocks {
+        match (nb.nesting, m.get_mut(&nb.name)) {
+            (Nesting::Single, Some(x)) => null_write_only(&nb.block, x),
+            (Nesting::List, Some(Value::List(items))) => {
+                for x in items {
+                    null_write_only(&nb.block, x)
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Warns for each deprecated attribute the configuration sets.
+fn deprecations(b: &Block, cfg: &Value, at: &AttrPath, d: &mut Diags) {
+    for a in &b.attributes {
+        if let Some(msg) = &a.deprecated
+            && !cfg.get(&a.name).is_null()
+        {
+            // a sensitive value's own line is not quoted back: point at its block
+            let path = if a.sensitive && !at.0.is_empty() {
+                at.clone()
+            } else {
+                at.clone().then_attr(&a.name)
+            };
+            d.warning_at(path, format!("{} is deprecated", a.name), msg.clone());
+        }
+    }
+    for nb in &b.blocks {
+        let x = cfg.get(&nb.name);
+        match x {
+            Value::Object(_) => deprecations(&nb.block, x, &at.clone().then_attr(&nb.name), d),
+            Value::List(items) => {
+                for (i, it) in items.iter().enumerate() {
+                    deprecations(
+                        &nb.block,
+                        it,
+                        &at.clone().then_attr(&nb.name).then_index(i as i64),
+                        d,
+                    )
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Errors for write-only attributes set by a client that cannot send them.
+fn write_only_set(b: &Block, cfg: &Value, at: &AttrPath, d: &mut Diags) {
+    for a in &b.attributes {
+        if a.write_only && !cfg.get(&a.name).is_null() {
+            d.error_at(
+                at.clone().then_attr(&a.name),
+                "Write-only attribute needs Terraform 1.11",
+                format!("{} is write-only: it needs Terraform 1.11 or later, which never stores it. With older Terraform, use the attribute it replaces.", a.name),
+            );
+        }
+    }
+    for nb in &b.blocks {
+        match cfg.get(&nb.name) {
+            x @ Value::Object(_) => {
+                write_only_set(&nb.block, x, &at.clone().then_attr(&nb.name), d)
+            }
+            Value::List(items) => {
+                for (i, it) in items.iter().enumerate() {
+                    write_only_set(
+                        &nb.block,
+                        it,
+                        &at.clone().then_attr(&nb.name).then_index(i as i64),
+                        d,
+                    )
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn no_ephemeral(type_name: &str) -> Status {
     Status::not_found(format!("unknown ephemeral resource {type_name}"))
 }

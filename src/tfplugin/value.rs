@@ -166,6 +166,16 @@ impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
+    /// Whether this value or anything inside it is unknown.
+    pub fn has_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::List(v) | Value::Set(v) => v.iter().any(Value::has_unknown),
+            Value::Map(m) | Value::Object(m) => m.values().any(Value::has_unknown),
+            _ => false,
+        }
+    }
+
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown)
     }
