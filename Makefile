@@ -4,6 +4,9 @@
 #   make sim     run the simulator in the foreground (state in .demo/sim)
 #   make install install the provider where `terraform init` finds it offline
 #   make bench   benchmarks (speed and memory targets live here, not in tests)
+#   make release dist/: registry zips for linux amd64 and arm64 (glibc 2.28), SHA256SUMS,
+#                a detached signature with GPG_KEY_ID=<key>
+#   make release-check  the release verified: checksums, glibc, init + apply from a mirror
 
 SHELL     := /bin/bash
 CARGO     ?= cargo
@@ -17,7 +20,7 @@ DEMO_PORT ?= 18443
 # these machines export RUST_BACKTRACE=1; tests and scripts set their own environment
 unexport RUST_BACKTRACE
 
-.PHONY: docs test check-rust check-terraform fmt clippy unit acc pyu4v demo demo-stop sim install bench clean
+.PHONY: docs test check-rust check-terraform fmt clippy unit acc pyu4v demo demo-stop sim install bench clean release release-check
 
 check-rust:
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "make: no Rust toolchain: install one with rustup (https://rustup.rs), then re-run"; exit 1; }
@@ -42,7 +45,14 @@ acc: check-rust check-terraform
 	VMAX_TEST_SEED=seeds/powermax-8000.json TF_ACC=1 TERRAFORM="$$(command -v $(TERRAFORM))" \
 	  $(CARGO) test --test volume_acc --test snapshot_acc --test export_acc --test qos_acc
 
-test: fmt clippy acc pyu4v
+test: fmt clippy acc pyu4v release-check
+
+release: check-rust
+	scripts/release.sh
+
+release-check: check-rust check-terraform
+	scripts/release.sh
+	TERRAFORM="$$(command -v $(TERRAFORM))" scripts/release-check.sh
 
 # The real PyU4V library against the simulator (skipped, loudly, without python3)
 pyu4v: check-rust
@@ -94,4 +104,4 @@ bench: check-rust check-terraform
 
 clean:
 	$(CARGO) clean
-	rm -rf $(DEMO_DIR)
+	rm -rf $(DEMO_DIR) dist

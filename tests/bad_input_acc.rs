@@ -126,6 +126,17 @@ const CASES: &[(&str, &str, &[&str])] = &[
         &["compression", "qos", "needs a service level"],
     ),
     (
+        r#"resource "vmax_volume_group" "g" {
+  name = "g"
+  volume_ids = []
+  timeouts {
+    create = "90"
+  }
+}"#,
+        "validate",
+        &["create", "is not a duration such as \"500ms\""],
+    ),
+    (
         r#"resource "vmax_iscsi_export" "e" {
   volume_id = "00100"
   host = ".web1"

@@ -36,6 +36,22 @@ fn lifecycle_with_each_kind_of_policy() {
     };
     tf.write(&cfg(10, "db1"));
     tf.apply();
+    // every request names Terraform's version and ours
+    let reqs = sim.hook_get("/sim/requests");
+    let agents: std::collections::BTreeSet<&str> = reqs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["user_agent"].as_str())
+        .collect();
+    let ours = concat!("terraform-provider-vmax/", env!("CARGO_PKG_VERSION"));
+    assert!(
+        !agents.is_empty()
+            && agents
+                .iter()
+                .all(|a| a.starts_with("Terraform/1.") && a.ends_with(ours)),
+        "{agents:?}"
+    );
     let full = tf.resource("vmax_volume.full");
     assert_eq!(
         full["storage_group"],
@@ -490,7 +506,8 @@ fn import_refuses_a_volume_in_a_masking_view() {
     ));
     let out = tf2.fails(&["import", "-no-color", "vmax_volume.b", &dev]);
     assert!(
-        out.contains("is in masking view OS-h1-I-OS-iscsi-PG-MV"),
+        out.contains("is in masking view OS-h1-I-OS-iscsi-PG-MV")
+            && out.contains("terraform state mv"),
         "{out}"
     );
 }
@@ -513,6 +530,11 @@ fn import_block_with_generated_configuration() {
         generated.contains("resource \"vmax_volume\" \"theirs\""),
         "{generated}"
     );
+    // the generated configuration keeps the data on destroy
+    assert!(
+        generated.contains("deletion_policy") && generated.contains("\"unmanage\""),
+        "{generated}"
+    );
     tf.ok(&["validate", "-no-color"]);
     // the first apply manages it: renamed to OS-theirs, moved to its default group
     tf.apply();
@@ -522,6 +544,9 @@ fn import_block_with_generated_configuration() {
         tf.resource("vmax_volume.theirs")["storage_group"],
         "OS-SRP_1-Silver-SG"
     );
+    // and destroy leaves it, under its own name again
+    tf.destroy();
+    assert_eq!(sim.array()["volumes"][&dev]["identifier"], "theirs");
 }
 
 #[test]

@@ -198,7 +198,7 @@ pub fn schema() -> Schema {
                 NestedBlock {
                     name: "timeouts".into(),
                     block: Block {
-                        description: "How long each operation may take, as durations such as `30s`, `10m`, `1h`. An operation that runs out of time, or that Terraform stops, undoes what it did (create) or stops between two steps and finishes on the next run (delete).".into(),
+                        description: "How long each operation may take, as Go durations such as `500ms`, `30s`, `10m`, `1h30m`. An operation that runs out of time, or that Terraform stops, undoes what it did (create) or stops between two steps and finishes on the next run (delete).".into(),
                         attributes: vec![
                             Attribute::optional("create", Ty::String, "Default: the provider's `job_timeout`."),
                             Attribute::optional("delete", Ty::String, "Default: the provider's `job_timeout`."),

@@ -1,6 +1,7 @@
 //! `vmax_volume_group` and `vmax_volume_group_snapshot`: generic volume
 //! groups and their consistent snapshots.
 
+use super::volume::{Timeouts, timeouts_block, validate_timeouts};
 use super::{Shared, op, report};
 use crate::driver::group::{check_group_name, group_storage_group};
 use crate::driver::snapshot::check_snapshot_name;
@@ -24,6 +25,15 @@ fn encode<T: Serialize>(s: &T, ty: &Ty, what: &str, diags: &mut Diags) -> Value 
         );
         Value::Null
     })
+}
+
+/// A configured timeout, else `default`.
+fn limit(
+    t: &Option<Timeouts>,
+    pick: fn(&Timeouts) -> &Option<String>,
+    default: std::time::Duration,
+) -> std::time::Duration {
+    super::volume::duration_or(t.as_ref().and_then(|t| pick(t).as_deref()), default)
 }
 
 fn check_devices(config: &Value, attr: &str, diags: &mut Diags) {
@@ -64,6 +74,8 @@ pub struct GroupState {
     pub name: String,
     pub volume_ids: Vec<String>,
     pub storage_group: Option<String>,
+    #[serde(default)]
+    pub timeouts: Option<Timeouts>,
 }
 
 pub fn group_schema() -> Schema {
@@ -77,7 +89,11 @@ pub fn group_schema() -> Schema {
                 Attribute::required("volume_ids", Ty::set(Ty::String), "Device ids of the member volumes. Adding and removing members is in place; members exported to hosts stay exported."),
                 Attribute::computed("storage_group", Ty::String, "The storage group, `OS-<name>-VG`."),
             ],
-            blocks: vec![],
+            blocks: vec![timeouts_block(&[
+                ("create", "Default: the provider's `job_timeout`."),
+                ("update", "Default: the provider's `job_timeout`."),
+                ("delete", "Default: the provider's `job_timeout`."),
+            ])],
         },
     }
 }
@@ -99,6 +115,7 @@ impl Resource for VolumeGroupResource {
             diags.error_at(AttrPath::attr("name"), "Invalid group name", e);
         }
         check_devices(config, "volume_ids", diags);
+        validate_timeouts(config, diags);
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
@@ -107,7 +124,7 @@ impl Resource for VolumeGroupResource {
         let op = op(
             ctx,
             format!("creating volume group {}", s.name),
-            d.job_timeout(),
+            limit(&s.timeouts, |t| &t.create, d.job_timeout()),
         );
         match d.create_volume_group(&op, &s.name, &s.volume_ids).await {
             Ok(members) => {
@@ -136,8 +153,9 @@ impl Resource for VolumeGroupResource {
         let op = op(
             ctx,
             format!("updating volume group {}", s.name),
-            d.job_timeout(),
+            limit(&new.timeouts, |t| &t.update, d.job_timeout()),
         );
+        s.timeouts = new.timeouts.clone();
         match d.update_volume_group(&op, &s.name, &new.volume_ids).await {
             Ok(members) => s.volume_ids = members,
             Err(e) => {
@@ -161,7 +179,7 @@ impl Resource for VolumeGroupResource {
         let op = op(
             ctx,
             format!("deleting volume group {}", s.name),
-            d.job_timeout(),
+            limit(&s.timeouts, |t| &t.delete, d.job_timeout()),
         );
         if let Err(e) = d.delete_volume_group(&op, &s.name).await {
             report(diags, "Cannot delete volume group", &e);
@@ -203,6 +221,7 @@ impl Resource for VolumeGroupResource {
                     name: name.into(),
                     volume_ids: m,
                     storage_group: Some(group_storage_group(name)),
+                    timeouts: None,
                 },
                 &self.ty,
                 "vmax_volume_group",
@@ -250,6 +269,8 @@ pub struct GroupSnapshotState {
     pub name: String,
     pub snapshot_ids: Option<BTreeMap<String, String>>,
     pub timestamp: Option<String>,
+    #[serde(default)]
+    pub timeouts: Option<Timeouts>,
 }
 
 pub fn group_snapshot_schema() -> Schema {
@@ -264,7 +285,10 @@ pub fn group_snapshot_schema() -> Schema {
                 Attribute::computed("snapshot_ids", Ty::map(Ty::String), "Each member's device id to its snapshot id, `<device>:<name>`."),
                 Attribute::computed("timestamp", Ty::String, "When the array took the snapshot."),
             ],
-            blocks: vec![],
+            blocks: vec![timeouts_block(&[
+                ("create", "Default: the provider's `job_timeout`."),
+                ("delete", "Default: the provider's `job_timeout`."),
+            ])],
         },
     }
 }
@@ -310,6 +334,7 @@ impl Resource for GroupSnapshotResource {
         {
             diags.error_at(AttrPath::attr("group_id"), "Invalid group id", e);
         }
+        validate_timeouts(config, diags);
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diags) -> Option<Value> {
@@ -318,7 +343,7 @@ impl Resource for GroupSnapshotResource {
         let op = op(
             ctx,
             format!("snapshotting volume group {}", s.group_id),
-            d.job_timeout(),
+            limit(&s.timeouts, |t| &t.create, d.job_timeout()),
         );
         match d.create_group_snapshot(&op, &s.group_id, &s.name).await {
             Ok(g) => {
@@ -332,15 +357,16 @@ impl Resource for GroupSnapshotResource {
         }
     }
 
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        prior: &Value,
-        _planned: &Value,
-        _diags: &mut Diags,
-    ) -> Value {
-        // every argument forces a new snapshot
-        prior.clone()
+    async fn update(&self, _ctx: &Ctx, prior: &Value, planned: &Value, diags: &mut Diags) -> Value {
+        // every argument but timeouts forces a new snapshot
+        let (Some(mut s), Some(new)) = (
+            decode::<GroupSnapshotState>(prior, "vmax_volume_group_snapshot", diags),
+            decode::<GroupSnapshotState>(planned, "vmax_volume_group_snapshot", diags),
+        ) else {
+            return prior.clone();
+        };
+        s.timeouts = new.timeouts;
+        encode(&s, &self.ty, "vmax_volume_group_snapshot", diags)
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diags) {
@@ -354,7 +380,7 @@ impl Resource for GroupSnapshotResource {
         let op = op(
             ctx,
             format!("deleting snapshot {} of group {}", s.name, s.group_id),
-            d.job_timeout(),
+            limit(&s.timeouts, |t| &t.delete, d.job_timeout()),
         );
         if let Err(e) = d.delete_group_snapshot(&op, &s.name, &s.members()).await {
             report(diags, "Cannot delete the group snapshot", &e);

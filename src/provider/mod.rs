@@ -239,7 +239,7 @@ impl Provider for VmaxProvider {
         }
     }
 
-    async fn configure(&self, _ctx: &Ctx, config: &Value, diags: &mut Diags) {
+    async fn configure(&self, ctx: &Ctx, config: &Value, diags: &mut Diags) {
         let Some(r) = settings::resolve(config, |k| std::env::var(k).ok(), diags) else {
             return;
         };
@@ -272,6 +272,7 @@ impl Provider for VmaxProvider {
             api_version: r.api_version.clone(),
             job_poll_interval: r.job_poll_interval,
             job_timeout: r.job_timeout,
+            terraform_version: ctx.terraform_version.clone(),
             ..Default::default()
         };
         tracing::info!(endpoint = %settings::redact(&r.endpoint), insecure = r.insecure, "configuring the vmax provider");

@@ -202,7 +202,7 @@ impl VolumeState {
 
 pub fn schema() -> Schema {
     let timeouts = Block {
-        description: "How long each operation may take, as durations such as `30s`, `10m`, `1h`."
+        description: "How long each operation may take, as Go durations such as `500ms`, `30s`, `10m`, `1h30m`."
             .into(),
         attributes: vec![
             Attribute::optional("create", Ty::String, "Default `20m`."),
@@ -269,27 +269,56 @@ pub fn schema() -> Schema {
     }
 }
 
-/// Parses `30s`, `10m`, `1h30m`, `2h`.
+/// Parses a duration in Go's syntax, as Terraform's `timeouts` blocks take
+/// it: one or more `<number><unit>` with units `ns`, `us` (or `µs`), `ms`,
+/// `s`, `m`, `h`, e.g. `500ms`, `1h30m`, `1.5h`. Zero and negative
+/// durations are refused (an operation could never run).
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut any = false;
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-        } else {
-            let n: f64 = num.parse().ok()?;
-            num.clear();
-            total += n * match c {
-                's' => 1.0,
-                'm' => 60.0,
-                'h' => 3600.0,
-                _ => return None,
-            };
-            any = true;
-        }
+    let mut rest = s.trim();
+    if rest.is_empty() || rest.starts_with('-') {
+        return None;
     }
-    (any && num.is_empty()).then(|| Duration::from_secs_f64(total))
+    rest = rest.strip_prefix('+').unwrap_or(rest);
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let (unit, len) = [
+            ("ns", 1e-9),
+            ("us", 1e-6),
+            ("µs", 1e-6),
+            ("ms", 1e-3),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("h", 3600.0),
+        ]
+        .iter()
+        .find(|(u, _)| rest.starts_with(u))
+        .map(|(u, f)| (*f, u.len()))?;
+        total += num * unit;
+        rest = &rest[len..];
+    }
+    (total > 0.0 && total.is_finite()).then(|| Duration::from_secs_f64(total))
+}
+
+/// A `timeouts` block with these operations (Go durations).
+pub(crate) fn timeouts_block(ops: &[(&str, &str)]) -> NestedBlock {
+    NestedBlock {
+        name: "timeouts".into(),
+        block: Block {
+            description: "How long each operation may take, as Go durations such as `500ms`, `30s`, `10m`, `1h30m`. An operation that runs out of time, or that Terraform stops, undoes what it did or stops between two steps.".into(),
+            attributes: ops
+                .iter()
+                .map(|(op, default)| Attribute::optional(op, Ty::String, default))
+                .collect(),
+            blocks: vec![],
+        },
+        nesting: Nesting::Single,
+        max_items: 1,
+    }
 }
 
 fn timeout_of(t: &Option<Timeouts>, pick: fn(&Timeouts) -> &Option<String>) -> Duration {
@@ -314,7 +343,9 @@ pub(crate) fn validate_timeouts(config: &Value, diags: &mut Diags) {
                 diags.error_at(
                     AttrPath::attr("timeouts").then_attr(k),
                     "Invalid duration",
-                    format!("{s:?} is not a duration such as \"30s\", \"10m\" or \"1h\""),
+                    format!(
+                        "{s:?} is not a duration such as \"500ms\", \"30s\", \"10m\" or \"1h30m\""
+                    ),
                 );
             }
         }
@@ -551,7 +582,9 @@ fn validate_config(config: &Value, diags: &mut Diags) {
                 diags.error_at(
                     AttrPath::attr("timeouts").then_attr(k),
                     "Invalid duration",
-                    format!("{s:?} is not a duration such as \"30s\", \"10m\" or \"1h\""),
+                    format!(
+                        "{s:?} is not a duration such as \"500ms\", \"30s\", \"10m\" or \"1h30m\""
+                    ),
                 );
             }
         }
@@ -1195,7 +1228,23 @@ impl Resource for VolumeResource {
             }
         };
         if !v.masking_views.is_empty() {
-            diags.error("Cannot import volume", format!("Unable to manage existing volume: device {dev} is in masking view {}; remove it from the view first, or import its export.", v.masking_views.join(", ")));
+            let views = v.masking_views.join(", ");
+            let ours = v.masking_views.iter().all(|mv| {
+                mv.starts_with(naming::MANAGED_PREFIX) && mv.contains("-I-") && mv.ends_with("-MV")
+            });
+            let what = if ours {
+                format!(
+                    "Device {dev} is in masking view {views}, named the way this provider names its exports: it is most likely managed by another Terraform state (or by OpenStack). Manage it there, or move it between states with `terraform state mv`; to take it over here, remove its exports (terraform destroy of those vmax_iscsi_export resources, or detach it in OpenStack), import the volume, then export it again with vmax_iscsi_export."
+                )
+            } else {
+                format!(
+                    "Device {dev} is in masking view {views}, which this provider did not make: it never takes over another tool's views. Remove the volume from that view with the tool that made it (hosts lose access), import the volume, then export it with vmax_iscsi_export."
+                )
+            };
+            diags.error(
+                "Cannot import volume",
+                format!("Unable to manage existing volume. {what}"),
+            );
             return None;
         }
         if v.snapvx_source || v.snapvx_target {
@@ -1221,7 +1270,9 @@ impl Resource for VolumeResource {
             return None;
         }
         let mut s = VolumeState {
-            deletion_policy: "delete".into(),
+            // an imported volume holds data someone else made: destroying
+            // it leaves it (renamed back) unless the configuration says delete
+            deletion_policy: "unmanage".into(),
             wait_for_copy: Some(false),
             // disabled compression is a choice worth keeping; the array's
             // default is left unset
@@ -1249,6 +1300,18 @@ impl Resource for VolumeResource {
         }
         // what the volume will be called once managed; the first apply renames it
         s.volume_identifier = v.identifier.clone();
+        let home = s.policy(&d.settings.srp).default_storage_group();
+        if v.identifier.as_deref() != Some(naming::volume_identifier(&s.name).as_str())
+            || s.storage_group.as_deref() != Some(home.as_str())
+        {
+            diags.warning(
+                "The first apply changes the imported volume",
+                format!(
+                    "Volume {dev} is imported as is. The first apply renames it to {} (the managed prefix) and moves it into its policy's group {home}; its data is untouched. The imported state has deletion_policy = \"unmanage\": destroying it leaves it on the array unless the configuration says deletion_policy = \"delete\".",
+                    naming::volume_identifier(&s.name)
+                ),
+            );
+        }
         Some(self.value(&s, diags))
     }
 
@@ -1286,8 +1349,16 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
         assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(
+            parse_duration("2m3.5s"),
+            Some(Duration::from_millis(123_500))
+        );
+        assert_eq!(parse_duration("100us"), Some(Duration::from_micros(100)));
+        for bad in ["10", "5x", "", "-1m", "0s", "1h-", "m", "1.2.3s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
     }
 
     #[test]

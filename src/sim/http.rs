@@ -119,7 +119,12 @@ pub async fn handle(
         Err(e) => e.status,
     };
     sim.metrics.record(method.as_str(), &template, status);
-    sim.metrics.log(method.as_str(), &path, status, &raw_body);
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    sim.metrics
+        .log(method.as_str(), &path, status, &raw_body, agent);
     // the change is made (and persisted); only its answer is lost
     match lose_answer.as_deref() {
         Some("close") => return dropped_connection(),

@@ -200,13 +200,13 @@ impl Metrics {
     }
 
     /// Adds a request to the log (bodies hold no credentials: those travel in headers).
-    pub fn log(&self, method: &str, path: &str, status: u16, body: &[u8]) {
+    pub fn log(&self, method: &str, path: &str, status: u16, body: &[u8], user_agent: &str) {
         if let Ok(mut l) = self.log.lock() {
             if l.len() >= REQUEST_LOG {
                 l.pop_front();
             }
             let text: String = String::from_utf8_lossy(body).chars().take(2000).collect();
-            l.push_back(json!({"method": method, "path": path, "status": status, "body": text, "at_ms": now_ms()}));
+            l.push_back(json!({"method": method, "path": path, "status": status, "body": text, "at_ms": now_ms(), "user_agent": user_agent}));
         }
     }
 

@@ -335,6 +335,8 @@ pub struct Ctx {
     /// The configuration of the resource being applied (with its
     /// write-only values, which the planned state never holds).
     pub config: Value,
+    /// The Terraform version (ConfigureProvider only).
+    pub terraform_version: Option<String>,
 }
 
 impl Ctx {
@@ -343,6 +345,7 @@ impl Ctx {
             cancel,
             private: Arc::new(std::sync::Mutex::new(private)),
             config: Value::Null,
+            terraform_version: None,
         }
     }
     /// The private state Terraform passed to this call.

@@ -427,7 +427,9 @@ impl<P: Provider> PbProvider for Server<P> {
             &mut d,
         );
         if !d.has_errors() {
-            self.provider.configure(&self.ctx(), &cfg, &mut d).await;
+            let mut ctx = self.ctx();
+            ctx.terraform_version = Some(r.get_ref().terraform_version.clone());
+            self.provider.configure(&ctx, &cfg, &mut d).await;
         }
         Ok(Response::new(pb::configure_provider::Response {
             diagnostics: diags_to_pb(&d),

@@ -34,6 +34,8 @@ pub struct Config {
     pub job_poll_interval: Duration,
     pub job_timeout: Duration,
     pub max_retries: u32,
+    /// The Terraform version ConfigureProvider reported, for the User-Agent.
+    pub terraform_version: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             job_poll_interval: Duration::from_secs(3),
             job_timeout: Duration::from_secs(600),
             max_retries: 4,
+            terraform_version: None,
         }
     }
 }
@@ -204,6 +207,16 @@ pub struct Client {
     min_rtt_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// `terraform-provider-vmax/<version>`, with `Terraform/<version>` in front
+/// when Terraform said which it is (the convention of HashiCorp's SDKs).
+pub fn user_agent(terraform: Option<&str>) -> String {
+    let ours = concat!("terraform-provider-vmax/", env!("CARGO_PKG_VERSION"));
+    match terraform.filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_graphic())) {
+        Some(v) => format!("Terraform/{v} (+https://www.terraform.io) {ours}"),
+        None => ours.to_string(),
+    }
+}
+
 impl Client {
     /// Builds the HTTP client and settles the API version (asking
     /// `GET /univmax/restapi/version` when it is not configured).
@@ -212,10 +225,7 @@ impl Client {
         let mut b = reqwest::Client::builder()
             .timeout(cfg.request_timeout)
             .connect_timeout(Duration::from_secs(15))
-            .user_agent(concat!(
-                "terraform-provider-vmax/",
-                env!("CARGO_PKG_VERSION")
-            ));
+            .user_agent(user_agent(cfg.terraform_version.as_deref()));
         if cfg.insecure {
             b = b.tls_danger_accept_invalid_certs(true);
         } else if let Some(pem) = &cfg.ca_cert_pem {
