@@ -564,3 +564,37 @@ fn names_built_from_count_index_work() {
     assert_eq!(names, vec!["OS-v-0", "OS-v-1", "OS-v-2"]);
     tf.assert_empty_plan();
 }
+
+#[test]
+fn a_provider_setting_unknown_at_plan_time_plans_with_unknowns() {
+    if !support::acc() {
+        return;
+    }
+    let sim = Sim::start();
+    let tf = Tf::new();
+    // the endpoint comes from a resource that does not exist yet
+    let block = sim.provider_block().replace(
+        &format!("endpoint    = \"{}\"", sim.url),
+        "endpoint    = terraform_data.ep.output",
+    );
+    assert!(block.contains("terraform_data.ep.output"), "{block}");
+    tf.write(&format!(
+        "resource \"terraform_data\" \"ep\" {{\n  input = \"{}\"\n}}\n{block}{}",
+        sim.url,
+        volume("late", "v", 1, "")
+    ));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("vmax_volume.v will be created"), "{plan}");
+    assert!(
+        plan.contains("Provider settings known only at apply") && plan.contains("endpoint"),
+        "{plan}"
+    );
+    assert!(plan.contains("(known after apply)"), "{plan}");
+    assert_eq!(sim.metrics()["total"], 0, "the plan asked the array");
+    tf.apply();
+    assert_eq!(sim.volumes().len(), 1);
+    tf.assert_empty_plan();
+    tf.destroy();
+    sim.assert_clean();
+}

@@ -26,6 +26,9 @@ use std::time::Duration;
 pub struct Shared {
     driver: RwLock<Option<Arc<Driver>>>,
     extras: RwLock<Extras>,
+    /// Provider settings unknown at plan time (they come from resources
+    /// not made yet): plans go on with unknown values.
+    unknown: RwLock<Vec<String>>,
 }
 
 /// Provider settings that only the pool figures use.
@@ -69,10 +72,22 @@ impl Shared {
     pub fn driver(&self, diags: &mut Diags) -> Option<Arc<Driver>> {
         let d = self.driver.read().ok().and_then(|g| g.clone());
         if d.is_none() {
-            diags.error(
-                "Provider not configured",
-                "The vmax provider has no working connection to Unisphere; see the errors from its configuration.",
-            );
+            let unknown = self.unknown.read().map(|u| u.clone()).unwrap_or_default();
+            if unknown.is_empty() {
+                diags.error(
+                    "Provider not configured",
+                    "The vmax provider has no working connection to Unisphere; see the errors from its configuration.",
+                );
+            } else {
+                diags.error(
+                    "Provider settings unknown",
+                    format!(
+                        "The vmax provider's {} {} not known until apply (it comes from a resource not made yet), and this needs the array. Apply the resource it comes from first (terraform apply -target=...), or set it from a known value.",
+                        unknown.join(", "),
+                        if unknown.len() == 1 { "is" } else { "are" }
+                    ),
+                );
+            }
         }
         d
     }
@@ -240,6 +255,24 @@ impl Provider for VmaxProvider {
     }
 
     async fn configure(&self, ctx: &Ctx, config: &Value, diags: &mut Diags) {
+        // a setting that comes from a resource not made yet is unknown
+        // while planning: plan on, with unknown values, and say which
+        let unknown = settings::unknown_settings(config);
+        if let Ok(mut u) = self.shared.unknown.write() {
+            *u = unknown.clone();
+        }
+        if !unknown.is_empty() {
+            tracing::info!(settings = %unknown.join(", "), "provider settings unknown until apply; planning with unknown values");
+            diags.warning(
+                "Provider settings known only at apply",
+                format!(
+                    "The vmax provider's {} {} not known yet; the plan shows what depends on the array as known after apply, and nothing is checked against the array until then.",
+                    unknown.join(", "),
+                    if unknown.len() == 1 { "is" } else { "are" }
+                ),
+            );
+            return;
+        }
         let Some(r) = settings::resolve(config, |k| std::env::var(k).ok(), diags) else {
             return;
         };

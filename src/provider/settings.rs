@@ -29,6 +29,27 @@ pub struct Resolved {
     pub replication: Option<crate::driver::replication::Replication>,
 }
 
+/// The provider settings whose value is unknown (at plan time), by path.
+pub fn unknown_settings(config: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Value::Object(m) = config {
+        for (k, v) in m {
+            match v {
+                Value::Object(inner) => {
+                    for (ik, iv) in inner {
+                        if iv.has_unknown() {
+                            out.push(format!("{k}.{ik}"));
+                        }
+                    }
+                }
+                v if v.has_unknown() => out.push(k.clone()),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 /// The `replication` block, checked (attribute paths under `replication`).
 fn replication(
     config: &Value,
