@@ -146,6 +146,64 @@ pub struct Attribute {
     pub plain_description: bool,
     /// Deprecated, with what to use instead: setting it warns.
     pub deprecated: Option<String>,
+    /// Checks of the configured value, run by the plugin layer at validate
+    /// time (with the attribute's path) and rendered into the docs.
+    pub validators: Vec<Validator>,
+}
+
+/// A declarative check of an attribute's configured value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Validator {
+    /// One of these strings, exactly.
+    OneOf(Vec<String>),
+    /// A whole number from..=to.
+    IntRange(i64, i64),
+    /// A string of from..=to characters.
+    Length(usize, usize),
+}
+
+impl Validator {
+    pub fn one_of(values: &[&str]) -> Self {
+        Validator::OneOf(values.iter().map(|v| v.to_string()).collect())
+    }
+
+    /// What a valid value is, for messages and docs.
+    pub fn describe(&self) -> String {
+        match self {
+            Validator::OneOf(v) => format!(
+                "one of {}",
+                v.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
+            ),
+            Validator::IntRange(a, b) => format!("a whole number from {a} to {b}"),
+            Validator::Length(a, b) => format!("{a} to {b} characters"),
+        }
+    }
+
+    /// `None` when `v` passes (unknown and null values always do).
+    pub fn check(&self, name: &str, v: &Value) -> Option<String> {
+        match (self, v) {
+            (_, Value::Null | Value::Unknown) => None,
+            (Validator::OneOf(ok), Value::String(s)) => (!ok.contains(s))
+                .then(|| format!("{name} must be {}, not {s:?}", self.describe())),
+            (Validator::IntRange(a, b), Value::Number(n)) => match v.as_i64() {
+                Some(i) if i >= *a && i <= *b => None,
+                _ => Some(format!("{name} must be {}, not {n}", self.describe())),
+            },
+            (Validator::Length(a, b), Value::String(s)) => {
+                let n = s.chars().count();
+                (n < *a || n > *b).then(|| format!("{name} must be {}, not {n}", self.describe()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Attribute {
+    /// Adds a declarative check.
+    pub fn validate(mut self, v: Validator) -> Self {
+        self.validators.push(v);
+        self
+    }
 }
 
 /// Attributes nested inside an attribute, as one object or a list, set or map of them.

@@ -347,6 +347,7 @@ impl<P: Provider> PbProvider for Server<P> {
         let mut d = Diags::default();
         let cfg = decode(&r.config, ty, &mut d);
         if !d.has_errors() {
+            run_validators(&schema.block, &cfg, &AttrPath(vec![]), &mut d);
             deprecations(&schema.block, &cfg, &AttrPath(vec![]), &mut d);
             // a client that cannot send write-only values would send none
             let wo_ok = r
@@ -723,6 +724,28 @@ pub fn null_write_only(b: &Block, v: &mut Value) {
             (Nesting::List, Some(Value::List(items))) => {
                 for x in items {
                     null_write_only(&nb.block, x)
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs every attribute's declarative validators, with their paths.
+pub fn run_validators(b: &Block, cfg: &Value, at: &AttrPath, d: &mut Diags) {
+    for a in &b.attributes {
+        for v in &a.validators {
+            if let Some(msg) = v.check(&a.name, cfg.get(&a.name)) {
+                d.error_at(at.clone().then_attr(&a.name), format!("Invalid {}", a.name), msg);
+            }
+        }
+    }
+    for nb in &b.blocks {
+        match cfg.get(&nb.name) {
+            x @ Value::Object(_) => run_validators(&nb.block, x, &at.clone().then_attr(&nb.name), d),
+            Value::List(items) => {
+                for (i, it) in items.iter().enumerate() {
+                    run_validators(&nb.block, it, &at.clone().then_attr(&nb.name).then_index(i as i64), d)
                 }
             }
             _ => {}
