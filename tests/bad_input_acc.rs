@@ -98,7 +98,7 @@ const CASES: &[(&str, &str, &[&str])] = &[
   }
 }"#,
         "validate",
-        &["distribution", "Never, OnFailure, Always"],
+        &["distribution", "one of `Never`, `OnFailure`, `Always`"],
     ),
     (
         r#"resource "vmax_volume" "v" {

@@ -31,6 +31,9 @@ fn attr_line(a: &Attribute) -> String {
     if a.write_only {
         notes.push_str(" Write-only (Terraform 1.11+): never stored in plan or state.");
     }
+    for v in &a.validators {
+        notes.push_str(&format!(" Must be {}.", v.describe()));
+    }
     if let Some(m) = &a.deprecated {
         notes.push_str(&format!(" **Deprecated**: {m}"));
     }

@@ -178,7 +178,7 @@ pub fn schema() -> Schema {
                 Attribute::required("initiator", Ty::String, "The host's iSCSI initiator name (`iqn.` or `eui.` form).").force_new(),
                 Attribute::optional_computed("port_group", Ty::String, "Port group to export through. Default: the first of the provider's `port_groups`. Port groups are never created by the provider.").force_new(),
                 Attribute::optional("multipath", Ty::Bool, "Whether the host uses multipath: `connection_info` then lists every portal. Default `true`.").with_default(Value::Bool(true)),
-                Attribute::optional("active_side", Ty::String, "For replicated volumes: set it to the volume's `replication_active_side` (`active_side = vmax_volume.x.replication_active_side`) so that a failover or failback replaces the export in the same apply (removed from the old side before the volume fails over, made on the new side after). Without it the export follows at the next plan.").force_new(),
+                Attribute::optional("active_side", Ty::String, "For replicated volumes: set it to the volume's `replication_active_side` (`active_side = vmax_volume.x.replication_active_side`) so that a failover or failback replaces the export in the same apply (removed from the old side before the volume fails over, made on the new side after). Without it the export follows at the next plan.").force_new().validate(crate::tfplugin::Validator::one_of(&["local", "remote"])),
                 s("array", "The array serving the export: the provider's, or for a failed-over replicated volume the replication's remote array (the export follows the volume's active side: a failover or failback plans its replacement)."),
                 s("device_id", "The device the host sees: `volume_id`, or its remote twin when the volume is failed over."),
                 s("masking_view", "The masking view, `OS-<host>-I-<port group>-MV`."),
@@ -315,16 +315,6 @@ impl Resource for ExportResource {
             }
         }
         super::volume::validate_timeouts(config, diags);
-        if let Some(side) = config.get("active_side").as_str()
-            && side != "local"
-            && side != "remote"
-        {
-            diags.error_at(
-                AttrPath::attr("active_side"),
-                "Invalid active_side",
-                format!("active_side must be \"local\" or \"remote\", not {side:?}"),
-            );
-        }
         if let Some(v) = config.get("volume_id").as_str()
             && !(v.len() == 5 && v.chars().all(|c| c.is_ascii_hexdigit()))
         {

@@ -7,7 +7,8 @@ use crate::driver::replication::{Pair, Side};
 use crate::driver::snapshot::{Source, parse_snapshot_id};
 use crate::driver::{Policy, VolumeInfo, naming};
 use crate::tfplugin::{
-    AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty, Value,
+    AttrPath, Attribute, Block, Ctx, Diags, NestedBlock, Nesting, Plan, Resource, Schema, Ty,
+    Validator, Value,
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -222,11 +223,11 @@ pub fn schema() -> Schema {
                 Attribute::optional("service_level", Ty::String, "Service level (SLO): one of the array's levels (`Diamond`, `Platinum`, `Gold`, `Silver`, `Bronze`, `Optimized`), or `None`. Changing it moves the volume in place (retype). Default `Optimized`.").with_default(Value::string("Optimized")),
                 Attribute::optional("workload", Ty::String, "Workload type (`OLTP`, `OLTP_REP`, `DSS`, `DSS_REP`); needs a service level. Omit for none. Changing it retypes in place."),
                 Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`.").force_new(),
-                Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")),
+                Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")).validate(Validator::one_of(&["delete", "unmanage"])),
                 Attribute::optional("wait_for_copy", Ty::Bool, "With `source`: wait until the copy is complete, then unlink it (and remove a clone's temporary snapshot). Default `false`: the copy finishes in the background and is unlinked before the volume is changed or deleted.").with_default(Value::Bool(false)),
                 Attribute::optional("compression", Ty::Bool, "Whether the array compresses the volume's data (All Flash arrays only; needs a service level). `false` puts the volume in its policy's `-CD` group, made without compression; `true` asks for compression explicitly. Omit for the array's default (compressed on arrays that compress). Changing it moves the volume in place. Refused at plan time on an array that does not compress."),
                 Attribute::optional("replicated", Ty::Bool, "SRDF/S replication to the provider's `replication.remote_array`: a twin volume with the same identifier on the remote array, paired synchronously in the RDF group `replication.rdf_group_label`. Changing it is in place: turning it on makes the twin and copies the data (a full copy), turning it off splits and deletes the pair and deletes the twin. Needs the provider's `replication` block. Default `false`.").with_default(Value::Bool(false)),
-                Attribute::optional("replication_active_side", Ty::String, "Which array serves the volume: `local` (default) or `remote`. Changing it fails the pair over (to `remote`) or back (to `local`) in place, and waits for the state; a failover made outside Terraform shows as drift. Exports follow the active side. This is not an automatic disaster-recovery orchestrator: nothing fails over by itself.").with_default(Value::string("local")),
+                Attribute::optional("replication_active_side", Ty::String, "Which array serves the volume: `local` (default) or `remote`. Changing it fails the pair over (to `remote`) or back (to `local`) in place, and waits for the state; a failover made outside Terraform shows as drift. Exports follow the active side. This is not an automatic disaster-recovery orchestrator: nothing fails over by itself.").with_default(Value::string("local")).validate(Validator::one_of(&["local", "remote"])),
                 Attribute::computed("remote_device_id", Ty::String, "The twin's device id on the remote array (replicated volumes)."),
                 Attribute::computed("replication_state", Ty::String, "The RDF pair state as the array reports it: `Synchronized`, `SyncInProg`, `Suspended`, `Split`, `Failed Over`... (replicated volumes)."),
                 Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
@@ -244,7 +245,7 @@ pub fn schema() -> Schema {
                         attributes: vec![
                             Attribute::optional("max_iops", Ty::Number, "Most I/O operations per second: 100 to 100000, in steps of 100. Omit for no IO/s limit."),
                             Attribute::optional("max_mbps", Ty::Number, "Most MB per second: 1 to 100000. Omit for no bandwidth limit."),
-                            Attribute::optional_computed("distribution", Ty::String, "How the limit is spread over the directors of the port group: `Never` (default: divided equally), `OnFailure` (redistributed when a director fails) or `Always` (redistributed dynamically)."),
+                            Attribute::optional_computed("distribution", Ty::String, "How the limit is spread over the directors of the port group: `Never` (default: divided equally), `OnFailure` (redistributed when a director fails) or `Always` (redistributed dynamically).").validate(Validator::one_of(&Distribution::NAMES)),
                         ],
                         blocks: vec![],
                     },
@@ -512,19 +513,6 @@ fn validate_config(config: &Value, diags: &mut Diags) {
         };
         let iops = whole("max_iops");
         let mbps = whole("max_mbps");
-        let dist = get("distribution");
-        if let Some(d) = dist.as_str()
-            && Distribution::parse(d).is_none()
-        {
-            diags.error_at(
-                AttrPath::attr("qos").then_attr("distribution"),
-                "Invalid distribution",
-                format!(
-                    "distribution must be one of {}, not {d:?}",
-                    Distribution::NAMES.join(", ")
-                ),
-            );
-        }
         if get("max_iops").is_null() && get("max_mbps").is_null() {
             diags.error_at(
                 AttrPath::attr("qos"),
@@ -546,32 +534,14 @@ fn validate_config(config: &Value, diags: &mut Diags) {
             );
         }
     }
-    if let Some(side) = config.get("replication_active_side").as_str() {
-        if side != "local" && side != "remote" {
-            diags.error_at(
-                AttrPath::attr("replication_active_side"),
-                "Invalid replication_active_side",
-                format!("replication_active_side must be \"local\" or \"remote\", not {side:?}"),
-            );
-        } else if side == "remote"
-            && config.get("replicated").as_bool() != Some(true)
-            && !config.get("replicated").is_unknown()
-        {
-            diags.error_at(
-                AttrPath::attr("replication_active_side"),
-                "Only a replicated volume fails over",
-                "replication_active_side = \"remote\" needs replicated = true",
-            );
-        }
-    }
-    if let Some(p) = config.get("deletion_policy").as_str()
-        && p != "delete"
-        && p != "unmanage"
+    if config.get("replication_active_side").as_str() == Some("remote")
+        && config.get("replicated").as_bool() != Some(true)
+        && !config.get("replicated").is_unknown()
     {
         diags.error_at(
-            AttrPath::attr("deletion_policy"),
-            "Invalid deletion_policy",
-            format!("deletion_policy must be \"delete\" or \"unmanage\", not {p:?}"),
+            AttrPath::attr("replication_active_side"),
+            "Only a replicated volume fails over",
+            "replication_active_side = \"remote\" needs replicated = true",
         );
     }
     if let Value::Object(t) = config.get("timeouts") {
@@ -1376,6 +1346,8 @@ mod tests {
         );
         let mut d = Diags::default();
         validate_config(&cfg, &mut d);
+        // deletion_policy is the schema's own check (run by the plugin layer)
+        crate::tfplugin::server::run_validators(&schema().block, &cfg, &AttrPath(vec![]), &mut d);
         let paths: Vec<String> = d.0.iter().map(|x| format!("{:?}", x.path)).collect();
         assert_eq!(d.0.len(), 4, "{paths:?}");
     }

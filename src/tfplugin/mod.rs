@@ -172,7 +172,10 @@ impl Validator {
         match self {
             Validator::OneOf(v) => format!(
                 "one of {}",
-                v.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
+                v.iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Validator::IntRange(a, b) => format!("a whole number from {a} to {b}"),
             Validator::Length(a, b) => format!("{a} to {b} characters"),
@@ -183,8 +186,9 @@ impl Validator {
     pub fn check(&self, name: &str, v: &Value) -> Option<String> {
         match (self, v) {
             (_, Value::Null | Value::Unknown) => None,
-            (Validator::OneOf(ok), Value::String(s)) => (!ok.contains(s))
-                .then(|| format!("{name} must be {}, not {s:?}", self.describe())),
+            (Validator::OneOf(ok), Value::String(s)) => {
+                (!ok.contains(s)).then(|| format!("{name} must be {}, not {s:?}", self.describe()))
+            }
             (Validator::IntRange(a, b), Value::Number(n)) => match v.as_i64() {
                 Some(i) if i >= *a && i <= *b => None,
                 _ => Some(format!("{name} must be {}, not {n}", self.describe())),

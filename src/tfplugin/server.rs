@@ -736,16 +736,27 @@ pub fn run_validators(b: &Block, cfg: &Value, at: &AttrPath, d: &mut Diags) {
     for a in &b.attributes {
         for v in &a.validators {
             if let Some(msg) = v.check(&a.name, cfg.get(&a.name)) {
-                d.error_at(at.clone().then_attr(&a.name), format!("Invalid {}", a.name), msg);
+                d.error_at(
+                    at.clone().then_attr(&a.name),
+                    format!("Invalid {}", a.name),
+                    msg,
+                );
             }
         }
     }
     for nb in &b.blocks {
         match cfg.get(&nb.name) {
-            x @ Value::Object(_) => run_validators(&nb.block, x, &at.clone().then_attr(&nb.name), d),
+            x @ Value::Object(_) => {
+                run_validators(&nb.block, x, &at.clone().then_attr(&nb.name), d)
+            }
             Value::List(items) => {
                 for (i, it) in items.iter().enumerate() {
-                    run_validators(&nb.block, it, &at.clone().then_attr(&nb.name).then_index(i as i64), d)
+                    run_validators(
+                        &nb.block,
+                        it,
+                        &at.clone().then_attr(&nb.name).then_index(i as i64),
+                        d,
+                    )
                 }
             }
             _ => {}
