@@ -20,6 +20,7 @@ pub mod error;
 pub mod export;
 pub mod group;
 pub mod journal;
+pub mod lists;
 pub mod locks;
 pub mod naming;
 pub mod replication;

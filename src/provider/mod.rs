@@ -8,6 +8,7 @@ pub mod data;
 pub mod docs;
 pub mod export;
 pub mod group;
+pub mod lists;
 pub mod settings;
 pub mod snapshot;
 pub mod volume;
@@ -227,6 +228,9 @@ impl Provider for VmaxProvider {
             Arc::new(data::PoolData::list(self.shared.clone())),
             Arc::new(data::VolumeData::new(self.shared.clone())),
             Arc::new(data::PortGroupData::new(self.shared.clone())),
+            Arc::new(lists::VolumesData::new(self.shared.clone())),
+            Arc::new(lists::StorageGroupsData::new(self.shared.clone())),
+            Arc::new(lists::HostsData::new(self.shared.clone())),
         ]
     }
 

@@ -511,6 +511,15 @@ impl Array {
         Ok((self.storage_group(sg).await?, true))
     }
 
+    /// Every storage group's name.
+    pub async fn all_storage_groups(&self) -> Result<Vec<String>> {
+        let l: SgList = self
+            .client
+            .get("list storage groups", &self.sp(&["storagegroup"]), &[])
+            .await?;
+        Ok(l.ids)
+    }
+
     pub async fn list_storage_groups(&self, name: &str) -> Result<Vec<String>> {
         let l: SgList = self
             .client
