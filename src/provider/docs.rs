@@ -20,11 +20,17 @@ fn ty_name(t: &Ty) -> String {
     }
 }
 
+/// One attribute the way the registry's generator (tfplugindocs) writes
+/// it: `- `name` (Type[, Sensitive][, Deprecated]) Description`.
 fn attr_line(a: &Attribute) -> String {
-    let mut notes = String::new();
+    let mut kind = ty_name(&a.value_type());
     if a.sensitive {
-        notes.push_str(" Sensitive.");
+        kind.push_str(", Sensitive");
     }
+    if a.deprecated.is_some() {
+        kind.push_str(", Deprecated");
+    }
+    let mut notes = String::new();
     if a.force_new {
         notes.push_str(" Changing it forces a new resource.");
     }
@@ -37,58 +43,69 @@ fn attr_line(a: &Attribute) -> String {
     if let Some(m) = &a.deprecated {
         notes.push_str(&format!(" **Deprecated**: {m}"));
     }
-    let ty = ty_name(&a.value_type());
-    format!("- `{}` ({ty}) {}{notes}\n", a.name, a.description.trim())
+    format!("- `{}` ({kind}) {}{notes}\n", a.name, a.description.trim())
 }
 
 /// Chooses the attributes of one schema section.
 type Pick = fn(&Attribute) -> bool;
 
-fn render_block(out: &mut String, b: &Block, heading: &str) {
+/// A block's schema as tfplugindocs lays it out: Required, Optional and
+/// Read-Only sections, each sorted by name, nested blocks among the
+/// optional ones and their own schemas after, anchored `nestedblock--<path>`.
+fn render_block(out: &mut String, b: &Block, top: bool, path: &str) {
     let groups: [(&str, Pick); 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| a.computed && !a.optional && !a.required),
     ];
     for (title, pick) in groups.iter() {
-        let attrs: Vec<&Attribute> = b.attributes.iter().filter(|a| pick(a)).collect();
-        let blocks: Vec<_> = if *title == "Optional" {
-            b.blocks.iter().collect()
-        } else {
-            vec![]
-        };
-        if attrs.is_empty() && blocks.is_empty() {
+        let mut lines: Vec<(String, String)> = b
+            .attributes
+            .iter()
+            .filter(|a| pick(a))
+            .map(|a| (a.name.clone(), attr_line(a)))
+            .collect();
+        if *title == "Optional" {
+            for nb in &b.blocks {
+                let kind = match nb.nesting {
+                    Nesting::Single => "Block".to_string(),
+                    Nesting::List => format!("Block List, Max: {}", nb.max_items),
+                };
+                let anchor = format!("{path}{}", nb.name);
+                lines.push((
+                    nb.name.clone(),
+                    format!(
+                        "- `{}` ({kind}) {} (see [below for nested schema](#nestedblock--{anchor}))\n",
+                        nb.name,
+                        nb.block.description.trim(),
+                    ),
+                ));
+            }
+        }
+        if lines.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "{heading} {title}\n");
-        for a in attrs {
-            out.push_str(&attr_line(a));
+        lines.sort_by(|a, b| a.0.cmp(&b.0));
+        if top {
+            let _ = writeln!(out, "### {title}\n");
+        } else {
+            let _ = writeln!(out, "{title}:\n");
         }
-        for nb in blocks {
-            let kind = match nb.nesting {
-                Nesting::Single => "Block",
-                Nesting::List => "Block List",
-            };
-            let _ = writeln!(
-                out,
-                "- `{}` ({kind}) {} See [below](#nested-schema-for-{}).",
-                nb.name,
-                nb.block.description.trim(),
-                nb.name
-            );
+        for (_, l) in lines {
+            out.push_str(&l);
         }
         out.push('\n');
     }
-    for nb in &b.blocks {
+    let mut blocks: Vec<_> = b.blocks.iter().collect();
+    blocks.sort_by(|a, b| a.name.cmp(&b.name));
+    for nb in blocks {
+        let anchor = format!("{path}{}", nb.name);
         let _ = writeln!(
             out,
-            "<a id=\"nested-schema-for-{}\"></a>\n{heading} Nested Schema for `{}`\n",
-            nb.name, nb.name
+            "<a id=\"nestedblock--{anchor}\"></a>\n### Nested Schema for `{}`\n",
+            anchor.replace("--", ".")
         );
-        let sub = format!("{heading}#");
-        let mut inner = String::new();
-        render_block(&mut inner, &nb.block, &sub);
-        out.push_str(&inner);
+        render_block(out, &nb.block, false, &format!("{anchor}--"));
     }
 }
 
@@ -112,7 +129,7 @@ pub fn render_all(root: &Path) -> Vec<(String, String)> {
     idx.push_str("\n\nSettings left out of the provider block are read from the environment variables named below; a setting in the block always wins. The bundled simulator `vmax-sim` serves the same API (see the README).\n\n## Example Usage\n\n");
     idx.push_str(&example(root, "examples/provider/provider.tf", "terraform"));
     idx.push_str("\n## Schema\n\n");
-    render_block(&mut idx, &ps.block, "###");
+    render_block(&mut idx, &ps.block, true, "");
     pages.push((
         "docs/index.md".to_string(),
         idx.trim_end().to_string() + "\n",
@@ -133,15 +150,28 @@ pub fn render_all(root: &Path) -> Vec<(String, String)> {
             "terraform",
         ));
         d.push_str("\n## Schema\n\n");
-        render_block(&mut d, &s.block, "###");
+        render_block(&mut d, &s.block, true, "");
         let imp = example(
             root,
             &format!("examples/resources/{name}/import.sh"),
             "shell",
         );
-        if !imp.is_empty() {
+        let imp_block = example(
+            root,
+            &format!("examples/resources/{name}/import-by-string-id.tf"),
+            "terraform",
+        );
+        if !imp.is_empty() || !imp_block.is_empty() {
             d.push_str("## Import\n\nImport is supported using the following syntax:\n\n");
-            d.push_str(&imp);
+            if !imp_block.is_empty() {
+                d.push_str("In Terraform v1.5.0 and later, the [`import` block](https://developer.hashicorp.com/terraform/language/import) can be used with the `id` attribute, for example:\n\n");
+                d.push_str(&imp_block);
+                d.push('\n');
+            }
+            if !imp.is_empty() {
+                d.push_str("The [`terraform import` command](https://developer.hashicorp.com/terraform/cli/commands/import) can be used, for example:\n\n");
+                d.push_str(&imp);
+            }
         }
         pages.push((
             format!("docs/resources/{short}.md"),
@@ -163,7 +193,7 @@ pub fn render_all(root: &Path) -> Vec<(String, String)> {
             "terraform",
         ));
         d.push_str("\n## Schema\n\n");
-        render_block(&mut d, &s.block, "###");
+        render_block(&mut d, &s.block, true, "");
         pages.push((
             format!("docs/data-sources/{short}.md"),
             d.trim_end().to_string() + "\n",
@@ -184,7 +214,7 @@ pub fn render_all(root: &Path) -> Vec<(String, String)> {
             "terraform",
         ));
         d.push_str("\n## Schema\n\n");
-        render_block(&mut d, &s.block, "###");
+        render_block(&mut d, &s.block, true, "");
         pages.push((
             format!("docs/ephemeral-resources/{short}.md"),
             d.trim_end().to_string() + "\n",
