@@ -94,6 +94,8 @@ fn lifecycle_with_each_kind_of_policy() {
         plan.contains("update in-place") && !plan.contains("must be replaced"),
         "{plan}"
     );
+    // what an update keeps (device id, WWN, array...) stays known in the plan
+    assert!(!plan.contains("-> (known after apply)"), "{plan}");
     tf.apply();
     let full = tf.resource("vmax_volume.full");
     assert_eq!(full["id"], id);

@@ -84,10 +84,10 @@ pub fn group_schema() -> Schema {
         block: Block {
             description: "A generic volume group: a storage group without a service level, `OS-<name>-VG`, holding the member volumes besides their own policy groups. Membership changes in place; destroying the group leaves its volumes. Snapshots of the whole group at one point in time are `vmax_volume_group_snapshot`.".into(),
             attributes: vec![
-                Attribute::computed("id", Ty::String, "The group's name."),
+                Attribute::computed("id", Ty::String, "The group's name.").keep_state(),
                 Attribute::required("name", Ty::String, "Group name; the storage group is `OS-<name>-VG` (at most 64 characters). A storage group of that name already on the array is refused (import it instead).").force_new(),
                 Attribute::required("volume_ids", Ty::set(Ty::String), "Device ids of the member volumes. Adding and removing members is in place; members exported to hosts stay exported."),
-                Attribute::computed("storage_group", Ty::String, "The storage group, `OS-<name>-VG`."),
+                Attribute::computed("storage_group", Ty::String, "The storage group, `OS-<name>-VG`.").keep_state(),
             ],
             blocks: vec![timeouts_block(&[
                 ("create", "Default: the provider's `job_timeout`."),
@@ -279,11 +279,11 @@ pub fn group_snapshot_schema() -> Schema {
         block: Block {
             description: "A consistent SnapVX snapshot of every member of a `vmax_volume_group`, taken by the array at one point in time. Each member gets a snapshot of this name; `snapshot_ids` maps each member's device id to its snapshot id, usable as `vmax_volume.source.snapshot_id` (with `for_each` to copy the whole group). Members added to the group later are not in it. Destroying it terminates each member's snapshot, after unlinking copies once their data is defined.".into(),
             attributes: vec![
-                Attribute::computed("id", Ty::String, "`<group name>:<snapshot name>`."),
+                Attribute::computed("id", Ty::String, "`<group name>:<snapshot name>`.").keep_state(),
                 Attribute::required("group_id", Ty::String, "The `vmax_volume_group` id (its name).").force_new(),
                 Attribute::required("name", Ty::String, "Snapshot name: at most 32 letters, digits, `_` and `-`. A name a member already has is refused.").force_new(),
-                Attribute::computed("snapshot_ids", Ty::map(Ty::String), "Each member's device id to its snapshot id, `<device>:<name>`."),
-                Attribute::computed("timestamp", Ty::String, "When the array took the snapshot."),
+                Attribute::computed("snapshot_ids", Ty::map(Ty::String), "Each member's device id to its snapshot id, `<device>:<name>`.").keep_state(),
+                Attribute::computed("timestamp", Ty::String, "When the array took the snapshot.").keep_state(),
             ],
             blocks: vec![timeouts_block(&[
                 ("create", "Default: the provider's `job_timeout`."),

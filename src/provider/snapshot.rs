@@ -59,13 +59,13 @@ pub fn schema() -> Schema {
         block: Block {
             description: "A SnapVX snapshot of one volume. Destroying it unlinks any linked volumes (after their copy is defined) and terminates the snapshot.".into(),
             attributes: vec![
-                Attribute::computed("id", Ty::String, "`<volume id>:<name>`."),
+                Attribute::computed("id", Ty::String, "`<volume id>:<name>`.").keep_state(),
                 Attribute::required("volume_id", Ty::String, "Device id of the source volume.").force_new(),
                 Attribute::required("name", Ty::String, "Snapshot name: at most 32 letters, digits, `_` and `-`. A name the volume already has is refused (import that snapshot instead).").force_new(),
-                Attribute::computed("generation", Ty::Number, "Generation of the newest snapshot of this name (0 is the newest)."),
-                Attribute::computed("timestamp", Ty::String, "When the snapshot was taken, as the array reports it."),
-                Attribute::computed("state", Ty::String, "SnapVX state, e.g. `Established`."),
-                Attribute::computed("linked_volume_ids", Ty::list(Ty::String), "Volumes linked to this snapshot."),
+                Attribute::computed("generation", Ty::Number, "Generation of the newest snapshot of this name (0 is the newest).").keep_state(),
+                Attribute::computed("timestamp", Ty::String, "When the snapshot was taken, as the array reports it.").keep_state(),
+                Attribute::computed("state", Ty::String, "SnapVX state, e.g. `Established`.").keep_state(),
+                Attribute::computed("linked_volume_ids", Ty::list(Ty::String), "Volumes linked to this snapshot.").keep_state(),
             ],
             blocks: vec![NestedBlock {
                 name: "timeouts".into(),

@@ -217,24 +217,24 @@ pub fn schema() -> Schema {
         block: Block {
             description: "A VMAX / PowerMax thin volume (TDEV), managed the way the VMAX iSCSI driver does: identifier `OS-<name>`, placed in the default storage group of its service level (`OS-<srp>-<slo>-<workload>-SG`).".into(),
             attributes: vec![
-                Attribute::computed("id", Ty::String, "The device id, five hex digits, e.g. `0001A`."),
+                Attribute::computed("id", Ty::String, "The device id, five hex digits, e.g. `0001A`.").keep_state(),
                 Attribute::required("name", Ty::String, "Volume name; the array's volume identifier is `OS-<name>`. A name whose identifier is already on the array is refused before any change (import that volume instead, or choose another name). Changing it renames the volume in place, again only onto a free identifier."),
                 Attribute::required("size_gb", Ty::Number, "Size in GB. Growing it extends the volume in place; shrinking is refused at plan time."),
                 Attribute::optional("service_level", Ty::String, "Service level (SLO): one of the array's levels (`Diamond`, `Platinum`, `Gold`, `Silver`, `Bronze`, `Optimized`), or `None`. Changing it moves the volume in place (retype). Default `Optimized`.").with_default(Value::string("Optimized")),
                 Attribute::optional("workload", Ty::String, "Workload type (`OLTP`, `OLTP_REP`, `DSS`, `DSS_REP`); needs a service level. Omit for none. Changing it retypes in place."),
-                Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`.").force_new(),
+                Attribute::optional_computed("srp", Ty::String, "Storage resource pool. Default: the provider's `srp`.").force_new().keep_state(),
                 Attribute::optional("deletion_policy", Ty::String, "`delete` (default) deletes the volume on destroy; `unmanage` leaves it and its data on the array and renames it to drop the `OS-` prefix.").with_default(Value::string("delete")).validate(Validator::one_of(&["delete", "unmanage"])),
                 Attribute::optional("wait_for_copy", Ty::Bool, "With `source`: wait until the copy is complete, then unlink it (and remove a clone's temporary snapshot). Default `false`: the copy finishes in the background and is unlinked before the volume is changed or deleted.").with_default(Value::Bool(false)),
                 Attribute::optional("compression", Ty::Bool, "Whether the array compresses the volume's data (All Flash arrays only; needs a service level). `false` puts the volume in its policy's `-CD` group, made without compression; `true` asks for compression explicitly. Omit for the array's default (compressed on arrays that compress). Changing it moves the volume in place. Refused at plan time on an array that does not compress."),
                 Attribute::optional("replicated", Ty::Bool, "SRDF/S replication to the provider's `replication.remote_array`: a twin volume with the same identifier on the remote array, paired synchronously in the RDF group `replication.rdf_group_label`. Changing it is in place: turning it on makes the twin and copies the data (a full copy), turning it off splits and deletes the pair and deletes the twin. Needs the provider's `replication` block. Default `false`.").with_default(Value::Bool(false)),
                 Attribute::optional("replication_active_side", Ty::String, "Which array serves the volume: `local` (default) or `remote`. Changing it fails the pair over (to `remote`) or back (to `local`) in place, and waits for the state; a failover made outside Terraform shows as drift. Exports follow the active side. This is not an automatic disaster-recovery orchestrator: nothing fails over by itself.").with_default(Value::string("local")).validate(Validator::one_of(&["local", "remote"])),
-                Attribute::computed("remote_device_id", Ty::String, "The twin's device id on the remote array (replicated volumes)."),
+                Attribute::computed("remote_device_id", Ty::String, "The twin's device id on the remote array (replicated volumes).").keep_state(),
                 Attribute::computed("replication_state", Ty::String, "The RDF pair state as the array reports it: `Synchronized`, `SyncInProg`, `Suspended`, `Split`, `Failed Over`... (replicated volumes)."),
-                Attribute::computed("array", Ty::String, "Serial of the array holding the volume."),
-                Attribute::computed("wwn", Ty::String, "The volume's WWN."),
-                Attribute::computed("volume_identifier", Ty::String, "The identifier on the array: `OS-<name>`."),
-                Attribute::computed("storage_group", Ty::String, "The default storage group of the volume's policy, `OS-<srp>-<slo>-<workload>[-CD][<limits>]-SG`, which holds it while it is not exported (an export moves it into the host's child group). `-CD`: compression disabled; `<limits>`: `-Q<iops>IO`, `-<mbps>MB` and `-OnFail` or `-Always`, e.g. `OS-SRP_1-Diamond-OLTP-Q5000IO-200MB-OnFail-SG`."),
-                Attribute::computed("pool_name", Ty::String, "The driver's pool name `<slo>+<workload>+<srp>+<array>`."),
+                Attribute::computed("array", Ty::String, "Serial of the array holding the volume.").keep_state(),
+                Attribute::computed("wwn", Ty::String, "The volume's WWN.").keep_state(),
+                Attribute::computed("volume_identifier", Ty::String, "The identifier on the array: `OS-<name>`.").keep_state(),
+                Attribute::computed("storage_group", Ty::String, "The default storage group of the volume's policy, `OS-<srp>-<slo>-<workload>[-CD][<limits>]-SG`, which holds it while it is not exported (an export moves it into the host's child group). `-CD`: compression disabled; `<limits>`: `-Q<iops>IO`, `-<mbps>MB` and `-OnFail` or `-Always`, e.g. `OS-SRP_1-Diamond-OLTP-Q5000IO-200MB-OnFail-SG`.").keep_state(),
+                Attribute::computed("pool_name", Ty::String, "The driver's pool name `<slo>+<workload>+<srp>+<array>`.").keep_state(),
             ],
             blocks: vec![
                 NestedBlock { name: "timeouts".into(), block: timeouts, nesting: Nesting::Single, max_items: 1 },
@@ -245,7 +245,7 @@ pub fn schema() -> Schema {
                         attributes: vec![
                             Attribute::optional("max_iops", Ty::Number, "Most I/O operations per second: 100 to 100000, in steps of 100. Omit for no IO/s limit."),
                             Attribute::optional("max_mbps", Ty::Number, "Most MB per second: 1 to 100000. Omit for no bandwidth limit."),
-                            Attribute::optional_computed("distribution", Ty::String, "How the limit is spread over the directors of the port group: `Never` (default: divided equally), `OnFailure` (redistributed when a director fails) or `Always` (redistributed dynamically).").validate(Validator::one_of(&Distribution::NAMES)),
+                            Attribute::optional("distribution", Ty::String, "How the limit is spread over the directors of the port group: `Never` (default: divided equally), `OnFailure` (redistributed when a director fails) or `Always` (redistributed dynamically).").with_default(Value::string("Never")).validate(Validator::one_of(&Distribution::NAMES)),
                         ],
                         blocks: vec![],
                     },
@@ -734,14 +734,6 @@ impl Resource for VolumeResource {
             );
         } else {
             plan.unknown("volume_identifier");
-        }
-        // the qos block's distribution defaults to Never (also when it is
-        // removed from the configuration)
-        if let Value::Object(mut q) = plan.planned.get("qos").clone()
-            && plan.config.get("qos").get("distribution").is_null()
-        {
-            q.insert("distribution".into(), Value::string("Never"));
-            plan.planned.set_attr("qos", Value::Object(q));
         }
         let slo = plan.planned.get("service_level").as_str().map(String::from);
         let workload = plan.planned.get("workload").clone();

@@ -149,6 +149,10 @@ pub struct Attribute {
     /// Checks of the configured value, run by the plugin layer at validate
     /// time (with the attribute's path) and rendered into the docs.
     pub validators: Vec<Validator>,
+    /// A computed value an update leaves as it is: planned as the state
+    /// has it (the framework's UseStateForUnknown). Other computed values
+    /// the configuration does not set are unknown in an update's plan.
+    pub keep_state: bool,
 }
 
 /// A declarative check of an attribute's configured value.
@@ -203,6 +207,12 @@ impl Validator {
 }
 
 impl Attribute {
+    /// The value stays what the state has across updates.
+    pub fn keep_state(mut self) -> Self {
+        self.keep_state = true;
+        self
+    }
+
     /// Adds a declarative check.
     pub fn validate(mut self, v: Validator) -> Self {
         self.validators.push(v);

@@ -232,12 +232,59 @@ pub fn initial_plan(
 ) -> Plan {
     let mut planned = proposed.clone();
     let mut requires_replace = Vec::new();
-    for a in &schema.block.attributes {
+    // an update: something the configuration sets differs from the state
+    let updating = prior.is_some_and(|p| changes_in_config(&schema.block, p, proposed, config));
+    plan_block(
+        &schema.block,
+        prior,
+        &mut planned,
+        config,
+        updating,
+        &AttrPath(vec![]),
+        &mut requires_replace,
+    );
+    Plan {
+        prior: prior.cloned(),
+        config: config.clone(),
+        planned,
+        requires_replace,
+    }
+}
+
+/// Whether a configured value (or a nested block) differs from the state.
+fn changes_in_config(b: &Block, prior: &Value, proposed: &Value, config: &Value) -> bool {
+    b.attributes.iter().any(|a| {
+        !a.write_only
+            && !config.get(&a.name).is_null()
+            && prior.get(&a.name) != proposed.get(&a.name)
+    }) || b
+        .blocks
+        .iter()
+        .any(|nb| prior.get(&nb.name) != proposed.get(&nb.name))
+}
+
+/// The shared planning rules for one block, nested blocks included:
+/// defaults where the configuration is silent, unknown computed values on
+/// create and, on update, for computed values the resource does not keep
+/// ([`super::Attribute::keep_state`]); force-new paths.
+fn plan_block(
+    b: &Block,
+    prior: Option<&Value>,
+    planned: &mut Value,
+    config: &Value,
+    updating: bool,
+    at: &AttrPath,
+    requires_replace: &mut Vec<AttrPath>,
+) {
+    if !matches!(planned, Value::Object(_)) {
+        return;
+    }
+    for a in &b.attributes {
         let in_config = !config.get(&a.name).is_null();
         if !in_config {
             if let Some(d) = &a.default {
                 planned.set_attr(&a.name, d.clone());
-            } else if a.computed && prior.is_none() {
+            } else if a.computed && (prior.is_none() || (updating && !a.keep_state)) {
                 planned.set_attr(&a.name, Value::Unknown);
             }
         }
@@ -245,14 +292,50 @@ pub fn initial_plan(
             && let Some(p) = prior
             && p.get(&a.name) != planned.get(&a.name)
         {
-            requires_replace.push(AttrPath::attr(&a.name));
+            requires_replace.push(at.clone().then_attr(&a.name));
         }
     }
-    Plan {
-        prior: prior.cloned(),
-        config: config.clone(),
-        planned,
-        requires_replace,
+    for nb in &b.blocks {
+        let path = at.clone().then_attr(&nb.name);
+        match (nb.nesting, planned.get(&nb.name).clone()) {
+            (Nesting::Single, mut v @ Value::Object(_)) => {
+                let p = prior.map(|p| p.get(&nb.name)).filter(|p| !p.is_null());
+                plan_block(
+                    &nb.block,
+                    p,
+                    &mut v,
+                    config.get(&nb.name),
+                    updating,
+                    &path,
+                    requires_replace,
+                );
+                planned.set_attr(&nb.name, v);
+            }
+            (Nesting::List, Value::List(mut items)) => {
+                let cfg_items = match config.get(&nb.name) {
+                    Value::List(c) => c.clone(),
+                    _ => vec![],
+                };
+                let prior_items = match prior.map(|p| p.get(&nb.name)) {
+                    Some(Value::List(p)) => p.clone(),
+                    _ => vec![],
+                };
+                for (i, v) in items.iter_mut().enumerate() {
+                    let c = cfg_items.get(i).cloned().unwrap_or_default();
+                    plan_block(
+                        &nb.block,
+                        prior_items.get(i),
+                        v,
+                        &c,
+                        updating,
+                        &path.clone().then_index(i as i64),
+                        requires_replace,
+                    );
+                }
+                planned.set_attr(&nb.name, Value::List(items));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -484,6 +567,10 @@ impl<P: Provider> PbProvider for Server<P> {
             }));
         }
         let prior_opt = (!prior.is_null()).then_some(&prior);
+        // the proposal carries write-only values from the configuration:
+        // they are no part of a plan (nor of comparisons with the prior state)
+        let mut proposed = proposed;
+        null_write_only(&schema.block, &mut proposed);
         let mut plan = initial_plan(schema, prior_opt, &proposed, &config);
         let mut ctx = self.ctx_with(r.prior_private.clone());
         ctx.config = config;
@@ -852,13 +939,27 @@ mod tests {
             block: Block {
                 description: String::new(),
                 attributes: vec![
-                    Attribute::computed("id", Ty::String, ""),
+                    Attribute::computed("id", Ty::String, "").keep_state(),
+                    Attribute::computed("status", Ty::String, ""),
                     Attribute::required("name", Ty::String, ""),
                     Attribute::optional("srp", Ty::String, "").force_new(),
                     Attribute::optional("level", Ty::String, "")
                         .with_default(Value::string("Optimized")),
                 ],
-                blocks: vec![],
+                blocks: vec![super::super::NestedBlock {
+                    name: "limits".into(),
+                    block: Block {
+                        description: String::new(),
+                        attributes: vec![
+                            Attribute::optional("mode", Ty::String, "")
+                                .with_default(Value::string("Never")),
+                            Attribute::optional("pool", Ty::String, "").force_new(),
+                        ],
+                        blocks: vec![],
+                    },
+                    nesting: Nesting::Single,
+                    max_items: 1,
+                }],
             },
         }
     }
@@ -887,6 +988,32 @@ mod tests {
     }
 
     #[test]
+    fn nested_blocks_get_defaults_and_force_new() {
+        let limits =
+            |mode: Value, pool: &str| obj(&[("mode", mode), ("pool", Value::string(pool))]);
+        let prior = obj(&[
+            ("id", Value::string("1")),
+            ("name", Value::string("a")),
+            ("limits", limits(Value::string("Always"), "p1")),
+        ]);
+        let cfg = obj(&[
+            ("name", Value::string("a")),
+            ("limits", limits(Value::Null, "p2")),
+        ]);
+        let proposed = obj(&[
+            ("id", Value::string("1")),
+            ("name", Value::string("a")),
+            ("limits", limits(Value::string("Always"), "p2")),
+        ]);
+        let p = initial_plan(&schema(), Some(&prior), &proposed, &cfg);
+        assert_eq!(p.planned.get("limits").get("mode").as_str(), Some("Never"));
+        assert_eq!(
+            p.requires_replace,
+            vec![AttrPath::attr("limits").then_attr("pool")]
+        );
+    }
+
+    #[test]
     fn update_flags_force_new_changes() {
         let prior = obj(&[
             ("id", Value::string("1")),
@@ -908,7 +1035,17 @@ mod tests {
         ]);
         let p = initial_plan(&schema(), Some(&prior), &proposed, &cfg);
         assert_eq!(p.requires_replace, vec![AttrPath::attr("srp")]);
+        // a computed value the resource keeps stays; others may change
         assert_eq!(p.planned.get("id").as_str(), Some("1"));
+        assert!(p.planned.get("status").is_unknown());
+        // nothing configured changes: every computed value stays
+        let same = initial_plan(
+            &schema(),
+            Some(&prior),
+            &prior,
+            &obj(&[("name", Value::string("a"))]),
+        );
+        assert!(same.planned.get("status").is_null() && same.requires_replace.is_empty());
         let d = diags_to_pb(&{
             let mut d = Diags::default();
             d.error_at(AttrPath::attr("size_gb"), "s", "d");
