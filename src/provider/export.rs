@@ -48,6 +48,8 @@ pub struct ExportState {
     pub initiator: String,
     pub port_group: Option<String>,
     pub multipath: bool,
+    /// A list block of at most one element.
+    #[serde(default, with = "crate::tfplugin::at_most_one")]
     pub chap: Option<Chap>,
     #[serde(default)]
     pub active_side: Option<String>,
@@ -215,42 +217,11 @@ pub fn schema() -> Schema {
 
 impl ExportResource {
     fn state(&self, v: &Value, diags: &mut Diags) -> Option<ExportState> {
-        // chap is a list block of at most one element
-        let mut j = match v.unknown_as_null().to_json() {
-            Ok(j) => j,
-            Err(e) => {
-                diags.error("Cannot read vmax_iscsi_export state", e.to_string());
-                return None;
-            }
-        };
-        if let Some(c) = j.get_mut("chap") {
-            *c = c
-                .as_array()
-                .and_then(|a| a.first().cloned())
-                .unwrap_or(serde_json::Value::Null);
-        }
-        match serde_json::from_value(j) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                diags.error("Cannot read vmax_iscsi_export state", e.to_string());
-                None
-            }
-        }
+        crate::tfplugin::read_state(v, "vmax_iscsi_export", diags)
     }
 
     fn value(&self, s: &ExportState, diags: &mut Diags) -> Value {
-        let mut j = serde_json::to_value(s).unwrap_or_default();
-        j["chap"] = match &s.chap {
-            Some(c) => serde_json::json!([c]),
-            None => serde_json::json!([]),
-        };
-        Value::from_json(&j, &self.ty).unwrap_or_else(|e| {
-            diags.error(
-                "Cannot encode vmax_iscsi_export state",
-                format!("provider bug: {e}"),
-            );
-            Value::Null
-        })
+        crate::tfplugin::write_state(s, &self.ty, "vmax_iscsi_export", diags)
     }
 }
 

@@ -11,21 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-fn decode<T: serde::de::DeserializeOwned>(v: &Value, what: &str, diags: &mut Diags) -> Option<T> {
-    v.decode()
-        .map_err(|e| diags.error(format!("Cannot read {what} state"), e.to_string()))
-        .ok()
-}
-
-fn encode<T: Serialize>(s: &T, ty: &Ty, what: &str, diags: &mut Diags) -> Value {
-    Value::encode(s, ty).unwrap_or_else(|e| {
-        diags.error(
-            format!("Cannot encode {what} state"),
-            format!("provider bug: {e}"),
-        );
-        Value::Null
-    })
-}
+use crate::tfplugin::{read_state as decode, write_state as encode};
 
 /// A configured timeout, else `default`.
 fn limit(

@@ -83,18 +83,10 @@ pub fn schema() -> Schema {
 
 impl SnapshotResource {
     fn state(&self, v: &Value, diags: &mut Diags) -> Option<SnapshotState> {
-        v.decode()
-            .map_err(|e| diags.error("Cannot read vmax_snapshot state", e.to_string()))
-            .ok()
+        crate::tfplugin::read_state(v, "vmax_snapshot", diags)
     }
     fn value(&self, s: &SnapshotState, diags: &mut Diags) -> Value {
-        Value::encode(s, &self.ty).unwrap_or_else(|e| {
-            diags.error(
-                "Cannot encode vmax_snapshot state",
-                format!("provider bug: {e}"),
-            );
-            Value::Null
-        })
+        crate::tfplugin::write_state(s, &self.ty, "vmax_snapshot", diags)
     }
 }
 

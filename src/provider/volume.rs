@@ -563,23 +563,11 @@ fn validate_config(config: &Value, diags: &mut Diags) {
 
 impl VolumeResource {
     fn state(&self, v: &Value, diags: &mut Diags) -> Option<VolumeState> {
-        match v.decode::<VolumeState>() {
-            Ok(s) => Some(s),
-            Err(e) => {
-                diags.error("Cannot read vmax_volume state", e.to_string());
-                None
-            }
-        }
+        crate::tfplugin::read_state(v, "vmax_volume", diags)
     }
 
     fn value(&self, s: &VolumeState, diags: &mut Diags) -> Value {
-        Value::encode(s, &self.ty).unwrap_or_else(|e| {
-            diags.error(
-                "Cannot encode vmax_volume state",
-                format!("provider bug: {e}"),
-            );
-            Value::Null
-        })
+        crate::tfplugin::write_state(s, &self.ty, "vmax_volume", diags)
     }
 }
 

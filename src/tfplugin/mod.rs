@@ -10,7 +10,7 @@ pub mod plugin;
 pub mod server;
 pub mod value;
 
-pub use value::{Number, Ty, Value};
+pub use value::{Number, Ty, Value, at_most_one, read_state, write_state};
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;

@@ -624,3 +624,62 @@ mod tests {
         assert_eq!(Value::from_msgpack(&b, &Ty::Dynamic).unwrap(), v);
     }
 }
+
+/// A resource's state read into its typed form; a failure is a diagnostic
+/// naming the resource type (`what`).
+pub fn read_state<T: serde::de::DeserializeOwned>(
+    v: &Value,
+    what: &str,
+    diags: &mut super::Diags,
+) -> Option<T> {
+    v.decode()
+        .map_err(|e| diags.error(format!("Cannot read {what} state"), e.to_string()))
+        .ok()
+}
+
+/// A typed state written back in the schema's type `ty`; a failure is a
+/// provider bug, reported as such.
+pub fn write_state<T: serde::Serialize>(
+    s: &T,
+    ty: &Ty,
+    what: &str,
+    diags: &mut super::Diags,
+) -> Value {
+    Value::encode(s, ty).unwrap_or_else(|e| {
+        diags.error(
+            format!("Cannot encode {what} state"),
+            format!("provider bug: {e}"),
+        );
+        Value::Null
+    })
+}
+
+/// Serde for a block of at most one element (`Nesting::List`, max 1)
+/// held as an `Option`: written as `[]` or `[x]`, read from a list, an
+/// object or null.
+pub mod at_most_one {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(x) => [x].serialize(s),
+            None => <[T; 0]>::default().serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrList<T> {
+            List(Vec<T>),
+            One(T),
+        }
+        Ok(match Option::<OneOrList<T>>::deserialize(d)? {
+            None => None,
+            Some(OneOrList::List(v)) => v.into_iter().next(),
+            Some(OneOrList::One(x)) => Some(x),
+        })
+    }
+}
