@@ -45,7 +45,7 @@ struct Args {
     /// How long an asynchronous job takes to finish, in milliseconds.
     #[arg(long, default_value_t = 200)]
     job_ms: u64,
-    /// How long a copy-mode SnapVX link takes to copy fully, in milliseconds.
+    /// How long a copy-mode SnapVX link takes to copy fully, and an SRDF pair to synchronize, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     copy_ms: u64,
     /// How long a connection may wait for the client's next bytes, in milliseconds.

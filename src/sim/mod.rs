@@ -55,7 +55,7 @@ pub struct SimConfig {
     /// Reported Unisphere version, e.g. `V10.4.0.0`.
     pub unisphere_version: String,
     pub job_ms: u64,
-    /// How long a copy-mode SnapVX link takes to copy fully.
+    /// How long a copy-mode SnapVX link takes to copy fully, and an SRDF pair to synchronize.
     pub copy_ms: u64,
     pub max_body_bytes: usize,
     /// How long a connection may wait for the client's next bytes.

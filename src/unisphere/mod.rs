@@ -645,6 +645,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn user_agent_names_terraform_when_known() {
+        let ours = concat!("terraform-provider-vmax/", env!("CARGO_PKG_VERSION"));
+        assert_eq!(user_agent(None), ours);
+        assert_eq!(user_agent(Some("")), ours);
+        assert_eq!(
+            user_agent(Some("1.11.4")),
+            format!("Terraform/1.11.4 (+https://www.terraform.io) {ours}")
+        );
+        // nothing that could break the header
+        assert_eq!(user_agent(Some("1.11\r\nX: y")), ours);
+    }
+
+    #[test]
     fn device_ids_come_from_the_last_bracket() {
         assert_eq!(
             device_ids_in("Creating new Volumes for OS-vol1 : [0001A]"),
