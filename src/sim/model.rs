@@ -154,6 +154,47 @@ pub struct HostIoLimit {
     pub dynamic_distribution: String,
 }
 
+impl HostIoLimit {
+    /// One value as a number; `None` for `NOLIMIT` (or absent).
+    fn value(v: &Option<String>) -> Option<f64> {
+        v.as_deref().and_then(|s| s.parse::<f64>().ok())
+    }
+}
+
+/// The array's rule for cascaded groups: a child's host I/O limits cannot
+/// exceed its parent's (a child without a limit is bounded by the parent).
+fn check_cascade(
+    parent: &str,
+    p: Option<&HostIoLimit>,
+    child: &str,
+    c: Option<&HostIoLimit>,
+) -> SimResult<()> {
+    let (Some(p), Some(c)) = (p, c) else {
+        return Ok(());
+    };
+    for (what, pv, cv) in [
+        (
+            "host_io_limit_io_sec",
+            &p.host_io_limit_io_sec,
+            &c.host_io_limit_io_sec,
+        ),
+        (
+            "host_io_limit_mb_sec",
+            &p.host_io_limit_mb_sec,
+            &c.host_io_limit_mb_sec,
+        ),
+    ] {
+        if let (Some(pl), Some(cl)) = (HostIoLimit::value(pv), HostIoLimit::value(cv))
+            && cl > pl
+        {
+            return Err(SimError::bad_request(format!(
+                "The {what} of child storage group {child} ({cl}) cannot exceed that of its parent storage group {parent} ({pl})"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct StorageGroup {
     pub id: String,
@@ -891,6 +932,12 @@ impl Array {
                 "Storage group {child} already has a parent storage group"
             )));
         }
+        check_cascade(
+            parent,
+            p.host_io_limit.as_ref(),
+            child,
+            c.host_io_limit.as_ref(),
+        )?;
         if self
             .masking_views
             .values()
@@ -1051,9 +1098,18 @@ impl Array {
             v.as_deref()
                 .is_some_and(|x| x.eq_ignore_ascii_case("nolimit"))
         };
-        if !(none(&merged.host_io_limit_io_sec) && none(&merged.host_io_limit_mb_sec)) {
-            g.host_io_limit = Some(merged);
+        let new = (!(none(&merged.host_io_limit_io_sec) && none(&merged.host_io_limit_mb_sec)))
+            .then_some(merged);
+        g.host_io_limit = old;
+        // cascaded groups: checked against the parent and the children
+        let (parents, children) = (g.parents.clone(), g.children.clone());
+        for p in &parents {
+            check_cascade(p, self.sg(p)?.host_io_limit.as_ref(), sg, new.as_ref())?;
         }
+        for c in &children {
+            check_cascade(sg, new.as_ref(), c, self.sg(c)?.host_io_limit.as_ref())?;
+        }
+        self.sg_mut(sg)?.host_io_limit = new;
         Ok(())
     }
 
@@ -1809,6 +1865,40 @@ mod tests {
             no_compression: false,
         })
         .unwrap();
+    }
+
+    #[test]
+    fn a_child_limit_cannot_exceed_its_parents() {
+        let mut a = arr();
+        sg(&mut a, "parent", None);
+        sg(&mut a, "child", Some("Diamond"));
+        let lim = |io: &str| HostIoLimit {
+            host_io_limit_io_sec: Some(io.into()),
+            host_io_limit_mb_sec: None,
+            dynamic_distribution: "Never".into(),
+        };
+        a.set_host_io_limit("parent", lim("1000")).unwrap();
+        a.set_host_io_limit("child", lim("5000")).unwrap();
+        // nesting a child whose limit is above the parent's is refused
+        let e = a.add_child("parent", "child").unwrap_err();
+        assert!(e.message.contains("cannot exceed"), "{}", e.message);
+        a.set_host_io_limit("child", lim("500")).unwrap();
+        a.add_child("parent", "child").unwrap();
+        // and so is raising the child's, or lowering the parent's, past the other
+        assert_eq!(
+            a.set_host_io_limit("child", lim("2000"))
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            a.set_host_io_limit("parent", lim("400"))
+                .unwrap_err()
+                .status,
+            400
+        );
+        a.set_host_io_limit("parent", lim("NOLIMIT")).unwrap();
+        a.set_host_io_limit("child", lim("2000")).unwrap();
     }
 
     #[test]
