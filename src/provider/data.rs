@@ -53,7 +53,7 @@ fn srp_of(config: &Value, d: &crate::driver::Driver) -> String {
         .unwrap_or_else(|| d.settings.srp.clone())
 }
 
-fn encode(j: serde_json::Value, ty: &Ty, diags: &mut Diags) -> Option<Value> {
+pub(super) fn encode(j: serde_json::Value, ty: &Ty, diags: &mut Diags) -> Option<Value> {
     match Value::from_json(&j, ty) {
         Ok(v) => Some(v),
         Err(e) => {

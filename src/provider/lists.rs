@@ -89,13 +89,7 @@ fn encode_into(
     }
     j[key] = items;
     j["id"] = json!(format!("{}", j[key].as_array().map_or(0, Vec::len)));
-    match Value::from_json(&j, ty) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            diags.error("Cannot encode data source", format!("provider bug: {e}"));
-            None
-        }
-    }
+    super::data::encode(j, ty, diags)
 }
 
 // ---- vmax_volumes ------------------------------------------------------------------
